@@ -1,0 +1,2 @@
+//! parapet-cli
+fn main() {}

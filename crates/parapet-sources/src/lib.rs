@@ -1,0 +1,15 @@
+//! Reading logs: where objects are (a folder, S3), what they are (from the key layout), and
+//! how each log type decodes into the domain rows of `parapet-model`.
+//!
+//! This crate knows nothing of the lake, detection or the UI. It defines the [`ObjectStore`]
+//! port; `parapet-aws` implements it for S3, [`LocalDir`] for a folder.
+
+pub mod cloudtrail;
+pub mod decompress;
+pub mod key;
+pub mod store;
+
+pub use cloudtrail::{decode_cloudtrail, CloudTrailFile, DecodeError, RecordReject};
+pub use decompress::{maybe_gunzip, DecompressError};
+pub use key::{classify_key, LogKey, ObjectKind};
+pub use store::{LocalDir, ObjectMeta, ObjectStore, StoreError};
