@@ -1,1 +1,41 @@
-//! parapet-aws
+//! Every AWS SDK client parapet uses, behind the port traits the other crates define.
+//!
+//! This is the only crate that links the AWS SDK: its types never leave it. Today it provides
+//! [`S3Store`] (the `ObjectStore` port over S3); Organizations, STS, SQS, EC2 and IAM follow.
+
+mod s3;
+
+pub use s3::{S3Location, S3Store};
+
+/// Where and how to reach AWS (or an S3-compatible endpoint such as moto in tests).
+#[derive(Clone, Debug, Default)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    /// A custom endpoint; `AWS_ENDPOINT_URL` in the environment is honoured as well.
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    /// Path-style S3 addressing; defaults to on when a custom endpoint is set.
+    pub force_path_style: Option<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("{0} is not an S3 URL (expected s3://bucket[/prefix])")]
+    BadUrl(String),
+    #[error("starting the AWS client runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+async fn sdk_config(settings: &AwsSettings) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = &settings.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(endpoint) = &settings.endpoint_url {
+        loader = loader.endpoint_url(endpoint.clone());
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    loader.load().await
+}

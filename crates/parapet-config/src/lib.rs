@@ -1,1 +1,235 @@
-//! parapet-config
+//! `parapet.toml`: the one configuration file, versioned and validated.
+//!
+//! Unknown keys are errors (a typo must not silently become a default), every value is checked
+//! with a message naming its key, and `"${NAME}"` in any string is replaced by the environment
+//! variable `NAME`, so secrets stay out of the file.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The commented example that `parapet init` writes (kept under test: it must always load).
+pub const EXAMPLE: &str = include_str!("example.toml");
+
+/// The configuration version this build reads.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub version: u32,
+    #[serde(default)]
+    pub data: DataConfig,
+    #[serde(default)]
+    pub accounts: AccountsConfig,
+    #[serde(default)]
+    pub ingest: IngestConfig,
+    #[serde(default)]
+    pub aws: AwsConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    pub dir: PathBuf,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig { dir: PathBuf::from("parapet-data") }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    pub workers: usize,
+    pub buffer_mb: u64,
+    pub max_object_mb: u64,
+    pub zstd_level: i32,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig { workers: 0, buffer_mb: 64, max_object_mb: 256, zstd_level: 3 }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub force_path_style: Option<bool>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version: VERSION,
+            data: DataConfig::default(),
+            accounts: AccountsConfig::default(),
+            ingest: IngestConfig::default(),
+            aws: AwsConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a file; relative paths in it are resolved against its folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, base, &|name| std::env::var(name).ok())
+            .map_err(|message| ConfigError::Invalid { path: path.display().to_string(), message })
+    }
+
+    /// Parses TOML text. `env` looks up environment variables (injected for tests).
+    pub fn parse(text: &str, base: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let mut value: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+        expand_env(&mut value, "", env)?;
+        match value.get("version") {
+            None => return Err(format!("key `version` is missing; add `version = {VERSION}` at the top")),
+            Some(toml::Value::Integer(v)) if *v == i64::from(VERSION) => {}
+            Some(v) => {
+                return Err(format!("key `version`: this parapet reads version {VERSION}, found {v}"));
+            }
+        }
+        let mut config: Config = toml::Value::Table(value)
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string().trim_end().to_string())?;
+        config.validate()?;
+        config.resolve_paths(base);
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let i = &self.ingest;
+        if i.buffer_mb == 0 || i.buffer_mb > 16_384 {
+            return Err(format!("key `ingest.buffer_mb`: expected 1 to 16384 (MiB), found {}", i.buffer_mb));
+        }
+        if i.max_object_mb == 0 || i.max_object_mb > 65_536 {
+            return Err(format!("key `ingest.max_object_mb`: expected 1 to 65536 (MiB), found {}", i.max_object_mb));
+        }
+        if !(1..=22).contains(&i.zstd_level) {
+            return Err(format!("key `ingest.zstd_level`: expected 1 to 22, found {}", i.zstd_level));
+        }
+        if i.workers > 256 {
+            return Err(format!("key `ingest.workers`: expected 0 (one per core) to 256, found {}", i.workers));
+        }
+        if let Some(url) = &self.aws.endpoint_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!("key `aws.endpoint_url`: expected an http:// or https:// URL, found {url:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut self.data.dir);
+        if let Some(csv) = &mut self.accounts.csv {
+            resolve(csv);
+        }
+    }
+}
+
+/// Replaces `${NAME}` in every string with the variable's value.
+fn expand_env(table: &mut toml::Table, prefix: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+    for (k, v) in table.iter_mut() {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        expand_value(v, &key, env)?;
+    }
+    Ok(())
+}
+
+fn expand_value(v: &mut toml::Value, key: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+    match v {
+        toml::Value::String(s) => {
+            let mut out = String::new();
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("${") {
+                out.push_str(&rest[..start]);
+                let after = &rest[start + 2..];
+                let end = after
+                    .find('}')
+                    .ok_or_else(|| format!("key `{key}`: `${{` is not closed by `}}`"))?;
+                let name = &after[..end];
+                let value = env(name)
+                    .ok_or_else(|| format!("key `{key}`: environment variable `{name}` is not set"))?;
+                out.push_str(&value);
+                rest = &after[end + 1..];
+            }
+            out.push_str(rest);
+            *s = out;
+        }
+        toml::Value::Table(t) => expand_env(t, key, env)?,
+        toml::Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                expand_value(item, &format!("{key}[{i}]"), env)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("/etc/parapet"), &|name| (name == "ENDPOINT").then(|| "http://127.0.0.1:9".to_string()))
+    }
+
+    #[test]
+    fn the_example_loads_and_equals_the_defaults() {
+        let c = parse(EXAMPLE).expect("example loads");
+        let mut d = Config::default();
+        d.resolve_paths(Path::new("/etc/parapet"));
+        assert_eq!(c, d);
+        assert_eq!(c.data.dir, PathBuf::from("/etc/parapet/parapet-data"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = parse("version = 1\n[ingest]\nbufer_mb = 3\n").unwrap_err();
+        assert!(e.contains("unknown field `bufer_mb`"), "{e}");
+        let e = parse("version = 1\n[ingest]\nbuffer_mb = 0\n").unwrap_err();
+        assert_eq!(e, "key `ingest.buffer_mb`: expected 1 to 16384 (MiB), found 0");
+        let e = parse("version = 1\n[ingest]\nworkers = \"four\"\n").unwrap_err();
+        assert!(e.contains("invalid type") && e.contains("workers"), "{e}");
+        let e = parse("[data]\n").unwrap_err();
+        assert!(e.starts_with("key `version` is missing"), "{e}");
+        let e = parse("version = 2\n").unwrap_err();
+        assert_eq!(e, "key `version`: this parapet reads version 1, found 2");
+    }
+
+    #[test]
+    fn secrets_from_the_environment() {
+        let c = parse("version = 1\n[aws]\nendpoint_url = \"${ENDPOINT}\"\n").expect("loads");
+        assert_eq!(c.aws.endpoint_url.as_deref(), Some("http://127.0.0.1:9"));
+        let e = parse("version = 1\n[aws]\nprofile = \"${MISSING}\"\n").unwrap_err();
+        assert_eq!(e, "key `aws.profile`: environment variable `MISSING` is not set");
+    }
+}

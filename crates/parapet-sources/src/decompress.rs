@@ -10,17 +10,16 @@ pub enum DecompressError {
     TooLarge { limit: u64 },
 }
 
-/// Returns the bytes decompressed when they start with the gzip magic, as they are otherwise.
-/// Concatenated gzip members are read as one stream, as `gunzip` does.
-pub fn maybe_gunzip(bytes: Vec<u8>, limit: u64) -> Result<Vec<u8>, DecompressError> {
-    if bytes.len() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b {
-        if bytes.len() as u64 > limit {
-            return Err(DecompressError::TooLarge { limit });
-        }
-        return Ok(bytes);
-    }
+/// True when the bytes start with the gzip magic number.
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+}
+
+/// Decompresses gzip (concatenated members are read as one stream, as `gunzip` does), refusing
+/// to produce more than `limit` bytes.
+pub fn gunzip_limited(bytes: &[u8], limit: u64) -> Result<Vec<u8>, DecompressError> {
     let mut out = Vec::with_capacity(bytes.len().saturating_mul(8).min(limit as usize));
-    let decoder = flate2::read::MultiGzDecoder::new(&bytes[..]);
+    let decoder = flate2::read::MultiGzDecoder::new(bytes);
     decoder
         .take(limit + 1)
         .read_to_end(&mut out)
@@ -29,6 +28,17 @@ pub fn maybe_gunzip(bytes: Vec<u8>, limit: u64) -> Result<Vec<u8>, DecompressErr
         return Err(DecompressError::TooLarge { limit });
     }
     Ok(out)
+}
+
+/// Returns the bytes decompressed when they are gzip, as they are otherwise.
+pub fn maybe_gunzip(bytes: Vec<u8>, limit: u64) -> Result<Vec<u8>, DecompressError> {
+    if is_gzip(&bytes) {
+        return gunzip_limited(&bytes, limit);
+    }
+    if bytes.len() as u64 > limit {
+        return Err(DecompressError::TooLarge { limit });
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -1,0 +1,461 @@
+//! The ingest run: list, decode on worker threads, buffer per partition, checkpoint.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::time::Instant;
+
+use parapet_lake::arrow::array::RecordBatch;
+use parapet_lake::cloudtrail::{CloudTrailBuilder, TABLE};
+use parapet_lake::{Lake, WriteOptions};
+use parapet_model::activity::is_safe_partition_value;
+use parapet_model::time::event_day;
+use parapet_model::{AccountDirectory, AccountId, ApiActivity, PartitionKey};
+use parapet_sources::{classify_key, decode_cloudtrail, gunzip_limited, is_gzip, ObjectKind, ObjectMeta, ObjectStore, StoreError};
+use parapet_store::{BatchCommit, FileRecord, ObjectRecord, ObjectStatus, Store};
+
+use crate::quarantine::{quarantine_object, quarantine_rejects};
+use crate::recover::{recover, RecoveryReport};
+use crate::{DataDir, IngestError, Result};
+
+/// How an ingest run behaves.
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    /// Decoding threads; 0 means one per core.
+    pub workers: usize,
+    /// Checkpoint when the buffered rows hold this many bytes.
+    pub buffer_bytes: usize,
+    /// Objects larger than this (compressed or not) are quarantined.
+    pub max_object_bytes: u64,
+    /// Checkpoint at least every this many objects (bounds a ledger transaction).
+    pub max_objects_per_checkpoint: usize,
+    /// Try objects quarantined by an earlier run again.
+    pub retry_quarantined: bool,
+    pub write: WriteOptions,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            workers: 0,
+            buffer_bytes: 64 << 20,
+            max_object_bytes: 256 << 20,
+            max_objects_per_checkpoint: 20_000,
+            retry_quarantined: false,
+            write: WriteOptions::default(),
+        }
+    }
+}
+
+/// Progress callbacks (the CLI draws a bar with them). All have empty defaults.
+pub trait Progress: Sync {
+    fn listed(&self, _objects: u64, _bytes: u64) {}
+    fn object_done(&self, _bytes: u64, _records: u64) {}
+    fn checkpoint(&self, _objects: u64, _files: u64) {}
+}
+
+impl Progress for () {}
+
+/// Objects not read, by kind and reason.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SkipCount {
+    pub kind: &'static str,
+    pub reason: String,
+    pub objects: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ProblemObject {
+    pub key: String,
+    pub reason: String,
+}
+
+/// What a run did. `is_clean()` is false when anything was quarantined, rejected or failed.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct IngestReport {
+    pub source: String,
+    pub objects_listed: u64,
+    pub objects_already_done: u64,
+    pub objects_ingested: u64,
+    pub objects_quarantined: u64,
+    pub objects_skipped: u64,
+    /// Objects that could not be fetched this time (left for the next run).
+    pub objects_failed: u64,
+    pub records: u64,
+    pub records_rejected: u64,
+    pub bytes_read: u64,
+    pub bytes_decoded: u64,
+    pub files_written: u64,
+    pub checkpoints: u64,
+    pub skipped: Vec<SkipCount>,
+    pub quarantined: Vec<ProblemObject>,
+    pub rejected: Vec<ProblemObject>,
+    pub failed: Vec<ProblemObject>,
+    /// Keys already ingested whose size has changed since; not read again.
+    pub changed: Vec<String>,
+    pub recovery: RecoveryReport,
+    pub elapsed_ms: u64,
+}
+
+impl IngestReport {
+    pub fn is_clean(&self) -> bool {
+        self.objects_quarantined == 0 && self.records_rejected == 0 && self.objects_failed == 0
+    }
+}
+
+enum Outcome {
+    Decoded {
+        partitions: Vec<(PartitionKey, RecordBatch)>,
+        records: u64,
+        rejected: u64,
+        rejects_path: Option<String>,
+        first_reject: Option<String>,
+        decoded_bytes: u64,
+    },
+    Quarantined { reason: String, path: String },
+    Vanished,
+    Failed { reason: String },
+}
+
+struct Done {
+    index: usize,
+    outcome: Result<Outcome>,
+}
+
+struct Job<'a> {
+    store: &'a dyn ObjectStore,
+    uri: &'a str,
+    accounts: &'a AccountDirectory,
+    quarantine_root: &'a Path,
+    max_object_bytes: u64,
+}
+
+/// Ingests every new object of `store` into the lake of `data`.
+pub fn ingest(
+    store: &dyn ObjectStore,
+    data: &DataDir,
+    accounts: &AccountDirectory,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+) -> Result<IngestReport> {
+    let started = Instant::now();
+    let lock = data.lock()?;
+    let lake = data.open_lake()?;
+    let mut ledger = data.open_store()?;
+    let mut report = IngestReport {
+        source: store.uri().to_string(),
+        recovery: recover(&lake, &mut ledger, &lock)?,
+        ..IngestReport::default()
+    };
+    let uri = store.uri().to_string();
+    if options.retry_quarantined {
+        let n = ledger.forget_quarantined(Some(&uri))?;
+        tracing::info!(objects = n, "retrying quarantined objects");
+    }
+
+    // 1. List, and keep what is new.
+    let mut todo: Vec<ObjectMeta> = Vec::new();
+    let mut skipped: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
+    let mut ledger_err = None;
+    store
+        .list(&mut |meta| {
+            report.objects_listed += 1;
+            let key = classify_key(&meta.key);
+            if let Some(reason) = key.skip_reason {
+                *skipped.entry((key.kind.as_str(), reason)).or_default() += 1;
+                return;
+            }
+            match ledger.object(&uri, &meta.key) {
+                Ok(Some(done)) => {
+                    report.objects_already_done += 1;
+                    if done.size != meta.size || (done.etag.is_some() && done.etag != meta.etag) {
+                        report.changed.push(meta.key);
+                    }
+                }
+                Ok(None) => todo.push(meta),
+                Err(e) => {
+                    ledger_err.get_or_insert(e);
+                }
+            }
+        })
+        .map_err(|source| IngestError::List { uri: uri.clone(), source })?;
+    if let Some(e) = ledger_err {
+        return Err(e.into());
+    }
+    report.skipped = skipped
+        .into_iter()
+        .map(|((kind, reason), objects)| SkipCount { kind, reason: reason.to_string(), objects })
+        .collect();
+    report.objects_skipped = report.skipped.iter().map(|s| s.objects).sum();
+    progress.listed(todo.len() as u64, todo.iter().map(|m| m.size).sum());
+
+    // 2. Decode on workers; collect and checkpoint here.
+    let workers = match options.workers {
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        n => n,
+    }
+    .min(todo.len().max(1));
+    let quarantine_root = data.quarantine_root();
+    let job = Job {
+        store,
+        uri: &uri,
+        accounts,
+        quarantine_root: &quarantine_root,
+        max_object_bytes: options.max_object_bytes,
+    };
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        let (tx, rx) = sync_channel::<Done>(workers * 2);
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (job, todo, next, stop) = (&job, &todo, &next, &stop);
+            handles.push(s.spawn(move || worker(job, todo, next, stop, tx)));
+        }
+        drop(tx);
+        let mut collector = Collector {
+            lake: &lake,
+            ledger: &mut ledger,
+            options,
+            uri: &uri,
+            todo: &todo,
+            report: &mut report,
+            progress,
+            buffers: BTreeMap::new(),
+            buffered_bytes: 0,
+            pending: Vec::new(),
+        };
+        let r = collector.run(rx);
+        stop.store(true, Ordering::Relaxed);
+        for h in handles {
+            if let Err(panic) = h.join() {
+                let msg = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                return Err(IngestError::Worker(msg));
+            }
+        }
+        r
+    });
+    result?;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    drop(lock);
+    Ok(report)
+}
+
+fn worker(job: &Job<'_>, todo: &[ObjectMeta], next: &AtomicUsize, stop: &AtomicBool, tx: SyncSender<Done>) {
+    while !stop.load(Ordering::Relaxed) {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        let Some(meta) = todo.get(index) else { return };
+        let outcome = process(job, meta);
+        if tx.send(Done { index, outcome }).is_err() {
+            return;
+        }
+    }
+}
+
+fn process(job: &Job<'_>, meta: &ObjectMeta) -> Result<Outcome> {
+    let quarantine = |bytes: Option<&[u8]>, reason: String| -> Result<Outcome> {
+        let path = quarantine_object(job.quarantine_root, job.uri, &meta.key, bytes, &reason)?;
+        Ok(Outcome::Quarantined { reason, path })
+    };
+    let bytes = match job.store.get(&meta.key, job.max_object_bytes) {
+        Ok(b) => b,
+        Err(StoreError::NotFound { .. }) => return Ok(Outcome::Vanished),
+        Err(e @ StoreError::TooLarge { .. }) => return quarantine(None, e.to_string()),
+        Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+    };
+    let decoded_buf: Vec<u8>;
+    let decoded: &[u8] = if is_gzip(&bytes) {
+        match gunzip_limited(&bytes, job.max_object_bytes) {
+            Ok(d) => {
+                decoded_buf = d;
+                &decoded_buf
+            }
+            Err(e) => return quarantine(Some(&bytes), e.to_string()),
+        }
+    } else {
+        &bytes
+    };
+    let file = match decode_cloudtrail(decoded) {
+        Ok(f) => f,
+        Err(e) => return quarantine(Some(&bytes), e.to_string()),
+    };
+    let key = classify_key(&meta.key);
+    let key_account = key.account_id.map(|a| a.to_string());
+    let key_region = key.region.filter(|r| is_safe_partition_value(r));
+    let mut parts: Vec<(PartitionKey, CloudTrailBuilder)> = Vec::new();
+    for event in &file.events {
+        let pk = partition_of(event, key_account.as_deref(), key_region);
+        let slot = match parts.iter().position(|(k, _)| *k == pk) {
+            Some(i) => i,
+            None => {
+                parts.push((pk, CloudTrailBuilder::new()));
+                parts.len() - 1
+            }
+        };
+        let (pk, builder) = &mut parts[slot];
+        let account = job.accounts.get_str(&pk.account_id);
+        builder.append(event, &pk.account_id, account, &meta.key);
+    }
+    let rejected = file.rejects.len() as u64;
+    let first_reject = file.rejects.first().map(|r| r.reason.clone());
+    let rejects_path = if file.rejects.is_empty() {
+        None
+    } else {
+        Some(quarantine_rejects(job.quarantine_root, job.uri, &meta.key, &file.rejects)?)
+    };
+    Ok(Outcome::Decoded {
+        records: file.events.len() as u64,
+        partitions: parts.into_iter().map(|(k, mut b)| (k, b.finish())).collect(),
+        rejected,
+        rejects_path,
+        first_reject,
+        decoded_bytes: decoded.len() as u64,
+    })
+}
+
+/// The partition of an event: its region and the account whose log it is, on its UTC day.
+fn partition_of(e: &ApiActivity<'_>, key_account: Option<&str>, key_region: Option<&str>) -> PartitionKey {
+    let account = e
+        .recipient_account
+        .as_deref()
+        .filter(|a| AccountId::parse(a).is_some())
+        .or(key_account)
+        .or(e.actor_account.as_deref().filter(|a| AccountId::parse(a).is_some()))
+        .unwrap_or("unknown");
+    let region = e
+        .region
+        .as_deref()
+        .filter(|r| is_safe_partition_value(r))
+        .or(key_region)
+        .unwrap_or("unknown");
+    PartitionKey {
+        region: region.to_string(),
+        account_id: account.to_string(),
+        event_day: event_day(e.time_ms),
+    }
+}
+
+struct Collector<'a> {
+    lake: &'a Lake,
+    ledger: &'a mut Store,
+    options: &'a IngestOptions,
+    uri: &'a str,
+    todo: &'a [ObjectMeta],
+    report: &'a mut IngestReport,
+    progress: &'a dyn Progress,
+    buffers: BTreeMap<PartitionKey, Vec<RecordBatch>>,
+    buffered_bytes: usize,
+    pending: Vec<ObjectRecord>,
+}
+
+impl Collector<'_> {
+    fn run(&mut self, rx: Receiver<Done>) -> Result<()> {
+        for done in rx {
+            self.accept(done)?;
+            if self.buffered_bytes >= self.options.buffer_bytes
+                || self.pending.len() >= self.options.max_objects_per_checkpoint
+            {
+                self.checkpoint()?;
+            }
+        }
+        self.checkpoint()
+    }
+
+    fn accept(&mut self, done: Done) -> Result<()> {
+        let meta = &self.todo[done.index];
+        let record = |status, records, rejected, reason: Option<String>, path: Option<String>| ObjectRecord {
+            source: self.uri.to_string(),
+            key: meta.key.clone(),
+            size: meta.size,
+            etag: meta.etag.clone(),
+            kind: ObjectKind::CloudTrail.as_str().to_string(),
+            status,
+            records,
+            rejected,
+            reason,
+            quarantine_path: path,
+        };
+        match done.outcome? {
+            Outcome::Decoded { partitions, records, rejected, rejects_path, first_reject, decoded_bytes } => {
+                for (pk, batch) in partitions {
+                    self.buffered_bytes += batch.get_array_memory_size();
+                    self.buffers.entry(pk).or_default().push(batch);
+                }
+                self.report.records += records;
+                self.report.records_rejected += rejected;
+                self.report.bytes_decoded += decoded_bytes;
+                if let Some(reason) = &first_reject {
+                    self.report.rejected.push(ProblemObject {
+                        key: meta.key.clone(),
+                        reason: format!("{rejected} record(s) rejected, first: {reason}"),
+                    });
+                }
+                self.pending.push(record(ObjectStatus::Ingested, records, rejected, first_reject, rejects_path));
+                self.progress.object_done(meta.size, records);
+            }
+            Outcome::Quarantined { reason, path } => {
+                self.report.quarantined.push(ProblemObject { key: meta.key.clone(), reason: reason.clone() });
+                self.pending.push(record(ObjectStatus::Quarantined, 0, 0, Some(reason), Some(path)));
+                self.progress.object_done(meta.size, 0);
+            }
+            Outcome::Vanished => {
+                self.report.objects_skipped += 1;
+                self.progress.object_done(meta.size, 0);
+            }
+            Outcome::Failed { reason } => {
+                self.report.objects_failed += 1;
+                self.report.failed.push(ProblemObject { key: meta.key.clone(), reason });
+                self.progress.object_done(meta.size, 0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stage every buffer, commit the ledger, publish. See the crate docs for why this order.
+    fn checkpoint(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut files = Vec::with_capacity(self.buffers.len());
+        for (pk, batches) in std::mem::take(&mut self.buffers) {
+            let staged = self.lake.stage(TABLE, &pk, &batches, &self.options.write)?;
+            files.push(FileRecord {
+                table: staged.table,
+                partition: staged.partition,
+                path: staged.path,
+                staged_path: staged.staged_path,
+                rows: staged.rows,
+                bytes: staged.bytes,
+                min_time_ms: staged.min_time_ms,
+                max_time_ms: staged.max_time_ms,
+            });
+        }
+        self.lake.sync_staging()?;
+        let objects = std::mem::take(&mut self.pending);
+        let batch = BatchCommit { kind: "ingest".into(), objects, files, replaces: Vec::new() };
+        let id = self.ledger.commit_batch(&batch)?;
+        for f in &batch.files {
+            self.lake.publish(&f.staged_path, &f.path)?;
+        }
+        self.ledger.mark_published(id)?;
+        for o in &batch.objects {
+            match o.status {
+                ObjectStatus::Ingested => self.report.objects_ingested += 1,
+                ObjectStatus::Quarantined => self.report.objects_quarantined += 1,
+            }
+        }
+        self.report.bytes_read += batch.objects.iter().map(|o| o.size).sum::<u64>();
+        self.report.files_written += batch.files.len() as u64;
+        self.report.checkpoints += 1;
+        self.buffered_bytes = 0;
+        self.progress.checkpoint(batch.objects.len() as u64, batch.files.len() as u64);
+        tracing::debug!(batch = id, objects = batch.objects.len(), files = batch.files.len(), "checkpoint committed");
+        Ok(())
+    }
+}

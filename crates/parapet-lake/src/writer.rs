@@ -1,0 +1,121 @@
+//! Parquet writing: rows sorted by time, zstd, statistics only where they help pruning.
+
+use std::fs::File;
+use std::io::Write;
+
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::compute::interleave_record_batch;
+use datafusion::arrow::datatypes::Int64Type;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::schema::types::ColumnPath;
+
+use crate::{LakeError, Result};
+
+/// How files are written.
+#[derive(Clone, Debug)]
+pub struct WriteOptions {
+    pub zstd_level: i32,
+    pub row_group_rows: usize,
+    /// Columns with long unique values: no dictionary, no statistics.
+    pub bulky_columns: Vec<String>,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            zstd_level: 3,
+            row_group_rows: 128 * 1024,
+            bulky_columns: crate::cloudtrail::BULKY_COLUMNS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+impl WriteOptions {
+    fn properties(&self) -> Result<WriterProperties> {
+        let level = ZstdLevel::try_new(self.zstd_level).map_err(|e| LakeError::Parquet {
+            path: String::new(),
+            message: format!("zstd level {}: {e}", self.zstd_level),
+        })?;
+        let mut b = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_max_row_group_row_count(Some(self.row_group_rows))
+            .set_statistics_truncate_length(Some(64))
+            .set_created_by(format!("parapet {}", env!("CARGO_PKG_VERSION")));
+        for c in &self.bulky_columns {
+            let path = ColumnPath::from(c.as_str());
+            b = b
+                .set_column_dictionary_enabled(path.clone(), false)
+                .set_column_statistics_enabled(path, EnabledStatistics::None);
+        }
+        Ok(b.build())
+    }
+}
+
+pub(crate) struct FileStats {
+    pub rows: u64,
+    pub bytes: u64,
+    pub min_time_ms: Option<i64>,
+    pub max_time_ms: Option<i64>,
+}
+
+/// Writes `batches` to `file` as one Parquet file with all rows sorted by the `time` column
+/// (stable, so rows with equal times keep their input order), then syncs it to disk.
+pub(crate) fn write_sorted(file: File, batches: &[RecordBatch], options: &WriteOptions) -> Result<FileStats> {
+    let perr = |e: &dyn std::fmt::Display| LakeError::Parquet {
+        path: String::new(),
+        message: e.to_string(),
+    };
+    let Some(first) = batches.first() else {
+        return Err(perr(&"nothing to write"));
+    };
+    let schema = first.schema();
+    let time_idx = schema.index_of("time").map_err(|e| perr(&e))?;
+    let mut order: Vec<(i64, u32, u32)> = Vec::new();
+    for (b, batch) in batches.iter().enumerate() {
+        let times = batch.column(time_idx).as_primitive::<Int64Type>();
+        for (r, t) in times.values().iter().enumerate() {
+            order.push((*t, b as u32, r as u32));
+        }
+    }
+    order.sort_by_key(|&(t, b, r)| (t, b, r));
+    let props = options.properties()?;
+    let mut writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| perr(&e))?;
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    for chunk in order.chunks(options.row_group_rows.clamp(1024, 64 * 1024)) {
+        let indices: Vec<(usize, usize)> = chunk.iter().map(|&(_, b, r)| (b as usize, r as usize)).collect();
+        let sorted = interleave_record_batch(&refs, &indices)?;
+        writer.write(&sorted).map_err(|e| perr(&e))?;
+    }
+    let mut file = writer.into_inner().map_err(|e| perr(&e))?;
+    file.flush().map_err(|e| perr(&e))?;
+    file.sync_all().map_err(|e| perr(&e))?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok(FileStats {
+        rows: order.len() as u64,
+        bytes,
+        min_time_ms: order.first().map(|o| o.0),
+        max_time_ms: order.last().map(|o| o.0),
+    })
+}
+
+/// Reads a whole Parquet file (for compaction and tests).
+pub fn read_parquet(path: &std::path::Path) -> Result<Vec<RecordBatch>> {
+    let file = File::open(path).map_err(|source| LakeError::Io { path: path.display().to_string(), source })?;
+    let perr = |e: &dyn std::fmt::Display| LakeError::Parquet {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| perr(&e))?
+        .with_batch_size(16 * 1024)
+        .build()
+        .map_err(|e| perr(&e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        out.push(batch?);
+    }
+    Ok(out)
+}
