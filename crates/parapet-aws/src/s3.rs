@@ -15,12 +15,17 @@ pub struct S3Location {
 
 impl S3Location {
     pub fn parse(url: &str) -> Result<S3Location, AwsError> {
-        let rest = url.strip_prefix("s3://").ok_or_else(|| AwsError::BadUrl(url.to_string()))?;
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| AwsError::BadUrl(url.to_string()))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(AwsError::BadUrl(url.to_string()));
         }
-        Ok(S3Location { bucket: bucket.to_string(), prefix: prefix.to_string() })
+        Ok(S3Location {
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        })
     }
 }
 
@@ -43,13 +48,19 @@ impl S3Store {
             .build()
             .map_err(AwsError::Runtime)?;
         let config = runtime.block_on(sdk_config(settings));
-        let custom_endpoint = settings.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+        let custom_endpoint =
+            settings.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(settings.force_path_style.unwrap_or(custom_endpoint))
             .build();
         let client = aws_sdk_s3::Client::from_conf(s3_config);
         let uri = format!("s3://{}/{}", location.bucket, location.prefix);
-        Ok(S3Store { client, location, uri, runtime })
+        Ok(S3Store {
+            client,
+            location,
+            uri,
+            runtime,
+        })
     }
 
     fn location_of(&self, key: &str) -> String {
@@ -61,7 +72,11 @@ fn sdk_error<E>(location: String, err: aws_sdk_s3::error::SdkError<E>) -> StoreE
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("").to_string();
+    let code = err
+        .as_service_error()
+        .and_then(|e| e.code())
+        .unwrap_or("")
+        .to_string();
     let message = DisplayErrorContext(&err).to_string();
     match code.as_str() {
         "NoSuchKey" | "NotFound" | "NoSuchBucket" => StoreError::NotFound { location },
@@ -114,7 +129,11 @@ impl ObjectStore for S3Store {
                 .map_err(|e| sdk_error(location.clone(), e))?;
             let size = out.content_length().unwrap_or(0).max(0) as u64;
             if size > limit {
-                return Err(StoreError::TooLarge { location, size, limit });
+                return Err(StoreError::TooLarge {
+                    location,
+                    size,
+                    limit,
+                });
             }
             let mut body = out.body;
             let mut bytes = Vec::with_capacity(size as usize);
@@ -123,7 +142,11 @@ impl ObjectStore for S3Store {
                 message: e.to_string(),
             })? {
                 if (bytes.len() + chunk.len()) as u64 > limit {
-                    return Err(StoreError::TooLarge { location, size: (bytes.len() + chunk.len()) as u64, limit });
+                    return Err(StoreError::TooLarge {
+                        location,
+                        size: (bytes.len() + chunk.len()) as u64,
+                        limit,
+                    });
                 }
                 bytes.extend_from_slice(&chunk);
             }
@@ -140,9 +163,15 @@ mod tests {
     fn parses_urls() {
         assert_eq!(
             S3Location::parse("s3://logs/o-abc/AWSLogs/").ok(),
-            Some(S3Location { bucket: "logs".into(), prefix: "o-abc/AWSLogs/".into() })
+            Some(S3Location {
+                bucket: "logs".into(),
+                prefix: "o-abc/AWSLogs/".into()
+            })
         );
-        assert_eq!(S3Location::parse("s3://logs").map(|l| l.prefix).ok(), Some(String::new()));
+        assert_eq!(
+            S3Location::parse("s3://logs").map(|l| l.prefix).ok(),
+            Some(String::new())
+        );
         assert!(S3Location::parse("https://logs").is_err());
         assert!(S3Location::parse("s3:///x").is_err());
     }

@@ -44,7 +44,9 @@ pub struct DataConfig {
 
 impl Default for DataConfig {
     fn default() -> Self {
-        DataConfig { dir: PathBuf::from("parapet-data") }
+        DataConfig {
+            dir: PathBuf::from("parapet-data"),
+        }
     }
 }
 
@@ -65,7 +67,12 @@ pub struct IngestConfig {
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        IngestConfig { workers: 0, buffer_mb: 64, max_object_mb: 256, zstd_level: 3 }
+        IngestConfig {
+            workers: 0,
+            buffer_mb: 64,
+            max_object_mb: 256,
+            zstd_level: 3,
+        }
     }
 }
 
@@ -93,11 +100,15 @@ impl Default for Config {
 impl Config {
     /// Reads and validates a file; relative paths in it are resolved against its folder.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Self::parse(&text, base, &|name| std::env::var(name).ok())
-            .map_err(|message| ConfigError::Invalid { path: path.display().to_string(), message })
+        Self::parse(&text, base, &|name| std::env::var(name).ok()).map_err(|message| ConfigError::Invalid {
+            path: path.display().to_string(),
+            message,
+        })
     }
 
     /// Parses TOML text. `env` looks up environment variables (injected for tests).
@@ -105,10 +116,16 @@ impl Config {
         let mut value: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
         expand_env(&mut value, "", env)?;
         match value.get("version") {
-            None => return Err(format!("key `version` is missing; add `version = {VERSION}` at the top")),
+            None => {
+                return Err(format!(
+                    "key `version` is missing; add `version = {VERSION}` at the top"
+                ))
+            }
             Some(toml::Value::Integer(v)) if *v == i64::from(VERSION) => {}
             Some(v) => {
-                return Err(format!("key `version`: this parapet reads version {VERSION}, found {v}"));
+                return Err(format!(
+                    "key `version`: this parapet reads version {VERSION}, found {v}"
+                ));
             }
         }
         let mut config: Config = toml::Value::Table(value)
@@ -122,20 +139,34 @@ impl Config {
     fn validate(&self) -> Result<(), String> {
         let i = &self.ingest;
         if i.buffer_mb == 0 || i.buffer_mb > 16_384 {
-            return Err(format!("key `ingest.buffer_mb`: expected 1 to 16384 (MiB), found {}", i.buffer_mb));
+            return Err(format!(
+                "key `ingest.buffer_mb`: expected 1 to 16384 (MiB), found {}",
+                i.buffer_mb
+            ));
         }
         if i.max_object_mb == 0 || i.max_object_mb > 65_536 {
-            return Err(format!("key `ingest.max_object_mb`: expected 1 to 65536 (MiB), found {}", i.max_object_mb));
+            return Err(format!(
+                "key `ingest.max_object_mb`: expected 1 to 65536 (MiB), found {}",
+                i.max_object_mb
+            ));
         }
         if !(1..=22).contains(&i.zstd_level) {
-            return Err(format!("key `ingest.zstd_level`: expected 1 to 22, found {}", i.zstd_level));
+            return Err(format!(
+                "key `ingest.zstd_level`: expected 1 to 22, found {}",
+                i.zstd_level
+            ));
         }
         if i.workers > 256 {
-            return Err(format!("key `ingest.workers`: expected 0 (one per core) to 256, found {}", i.workers));
+            return Err(format!(
+                "key `ingest.workers`: expected 0 (one per core) to 256, found {}",
+                i.workers
+            ));
         }
         if let Some(url) = &self.aws.endpoint_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!("key `aws.endpoint_url`: expected an http:// or https:// URL, found {url:?}"));
+                return Err(format!(
+                    "key `aws.endpoint_url`: expected an http:// or https:// URL, found {url:?}"
+                ));
             }
         }
         Ok(())
@@ -155,9 +186,17 @@ impl Config {
 }
 
 /// Replaces `${NAME}` in every string with the variable's value.
-fn expand_env(table: &mut toml::Table, prefix: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+fn expand_env(
+    table: &mut toml::Table,
+    prefix: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), String> {
     for (k, v) in table.iter_mut() {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         expand_value(v, &key, env)?;
     }
     Ok(())
@@ -199,7 +238,9 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, String> {
-        Config::parse(text, Path::new("/etc/parapet"), &|name| (name == "ENDPOINT").then(|| "http://127.0.0.1:9".to_string()))
+        Config::parse(text, Path::new("/etc/parapet"), &|name| {
+            (name == "ENDPOINT").then(|| "http://127.0.0.1:9".to_string())
+        })
     }
 
     #[test]

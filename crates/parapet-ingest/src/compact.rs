@@ -21,7 +21,11 @@ pub struct CompactOptions {
 
 impl Default for CompactOptions {
     fn default() -> Self {
-        CompactOptions { small_file_bytes: 64 << 20, min_files: 2, write: WriteOptions::default() }
+        CompactOptions {
+            small_file_bytes: 64 << 20,
+            min_files: 2,
+            write: WriteOptions::default(),
+        }
     }
 }
 
@@ -37,7 +41,11 @@ pub struct CompactReport {
 
 /// Merges small files partition by partition. Each partition is one committed batch, so a crash
 /// leaves every partition either as it was or compacted, never both or neither.
-pub fn compact(data: &DataDir, options: &CompactOptions, progress: &dyn Fn(u64, u64)) -> Result<CompactReport> {
+pub fn compact(
+    data: &DataDir,
+    options: &CompactOptions,
+    progress: &dyn Fn(u64, u64),
+) -> Result<CompactReport> {
     let lock = data.lock()?;
     let lake = data.open_lake()?;
     let mut ledger = data.open_store()?;
@@ -45,14 +53,19 @@ pub fn compact(data: &DataDir, options: &CompactOptions, progress: &dyn Fn(u64, 
     let mut groups: BTreeMap<(String, String), Vec<parapet_store::LakeFile>> = BTreeMap::new();
     for f in ledger.live_files(None)? {
         if f.bytes < options.small_file_bytes {
-            groups.entry((f.table.clone(), f.partition.clone())).or_default().push(f);
+            groups
+                .entry((f.table.clone(), f.partition.clone()))
+                .or_default()
+                .push(f);
         }
     }
     groups.retain(|_, files| files.len() >= options.min_files);
     let total = groups.len() as u64;
     let mut report = CompactReport::default();
     for (done, ((table, partition), files)) in groups.into_iter().enumerate() {
-        let Some(pk) = PartitionKey::from_path(&partition) else { continue };
+        let Some(pk) = PartitionKey::from_path(&partition) else {
+            continue;
+        };
         let mut batches = Vec::new();
         for f in &files {
             batches.extend(read_parquet(&lake.abs(&f.path))?);

@@ -73,13 +73,19 @@ impl DataDir {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|source| IngestError::Io { path: path.display().to_string(), source })?;
+            .map_err(|source| IngestError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
         match file.try_lock() {
             Ok(()) => Ok(LakeLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(IngestError::Locked { path: path.display().to_string() }),
-            Err(std::fs::TryLockError::Error(source)) => {
-                Err(IngestError::Io { path: path.display().to_string(), source })
-            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(IngestError::Locked {
+                path: path.display().to_string(),
+            }),
+            Err(std::fs::TryLockError::Error(source)) => Err(IngestError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
 }

@@ -28,7 +28,10 @@ pub enum IngestError {
     #[error(transparent)]
     State(#[from] parapet_store::StoreError),
     #[error("listing {uri}: {source}")]
-    List { uri: String, source: parapet_sources::StoreError },
+    List {
+        uri: String,
+        source: parapet_sources::StoreError,
+    },
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
     #[error("another parapet process holds the lake lock {path}; wait for it to finish")]

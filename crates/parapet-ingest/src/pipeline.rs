@@ -12,7 +12,9 @@ use parapet_lake::{Lake, WriteOptions};
 use parapet_model::activity::is_safe_partition_value;
 use parapet_model::time::event_day;
 use parapet_model::{AccountDirectory, AccountId, ApiActivity, PartitionKey};
-use parapet_sources::{classify_key, decode_cloudtrail, gunzip_limited, is_gzip, ObjectKind, ObjectMeta, ObjectStore, StoreError};
+use parapet_sources::{
+    classify_key, decode_cloudtrail, gunzip_limited, is_gzip, ObjectKind, ObjectMeta, ObjectStore, StoreError,
+};
 use parapet_store::{BatchCommit, FileRecord, ObjectRecord, ObjectStatus, Store};
 
 use crate::quarantine::{quarantine_object, quarantine_rejects};
@@ -113,9 +115,14 @@ enum Outcome {
         first_reject: Option<String>,
         decoded_bytes: u64,
     },
-    Quarantined { reason: String, path: String },
+    Quarantined {
+        reason: String,
+        path: String,
+    },
     Vanished,
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 struct Done {
@@ -179,13 +186,20 @@ pub fn ingest(
                 }
             }
         })
-        .map_err(|source| IngestError::List { uri: uri.clone(), source })?;
+        .map_err(|source| IngestError::List {
+            uri: uri.clone(),
+            source,
+        })?;
     if let Some(e) = ledger_err {
         return Err(e.into());
     }
     report.skipped = skipped
         .into_iter()
-        .map(|((kind, reason), objects)| SkipCount { kind, reason: reason.to_string(), objects })
+        .map(|((kind, reason), objects)| SkipCount {
+            kind,
+            reason: reason.to_string(),
+            objects,
+        })
         .collect();
     report.objects_skipped = report.skipped.iter().map(|s| s.objects).sum();
     progress.listed(todo.len() as u64, todo.iter().map(|m| m.size).sum());
@@ -267,7 +281,11 @@ fn process(job: &Job<'_>, meta: &ObjectMeta) -> Result<Outcome> {
         Ok(b) => b,
         Err(StoreError::NotFound { .. }) => return Ok(Outcome::Vanished),
         Err(e @ StoreError::TooLarge { .. }) => return quarantine(None, e.to_string()),
-        Err(e) => return Ok(Outcome::Failed { reason: e.to_string() }),
+        Err(e) => {
+            return Ok(Outcome::Failed {
+                reason: e.to_string(),
+            })
+        }
     };
     let decoded_buf: Vec<u8>;
     let decoded: &[u8] = if is_gzip(&bytes) {
@@ -294,7 +312,7 @@ fn process(job: &Job<'_>, meta: &ObjectMeta) -> Result<Outcome> {
         let slot = match parts.iter().position(|(k, _)| *k == pk) {
             Some(i) => i,
             None => {
-                parts.push((pk, CloudTrailBuilder::new()));
+                parts.push((pk, CloudTrailBuilder::with_capacity(file.events.len())));
                 parts.len() - 1
             }
         };
@@ -307,7 +325,12 @@ fn process(job: &Job<'_>, meta: &ObjectMeta) -> Result<Outcome> {
     let rejects_path = if file.rejects.is_empty() {
         None
     } else {
-        Some(quarantine_rejects(job.quarantine_root, job.uri, &meta.key, &file.rejects)?)
+        Some(quarantine_rejects(
+            job.quarantine_root,
+            job.uri,
+            &meta.key,
+            &file.rejects,
+        )?)
     };
     Ok(Outcome::Decoded {
         records: file.events.len() as u64,
@@ -326,7 +349,10 @@ fn partition_of(e: &ApiActivity<'_>, key_account: Option<&str>, key_region: Opti
         .as_deref()
         .filter(|a| AccountId::parse(a).is_some())
         .or(key_account)
-        .or(e.actor_account.as_deref().filter(|a| AccountId::parse(a).is_some()))
+        .or(e
+            .actor_account
+            .as_deref()
+            .filter(|a| AccountId::parse(a).is_some()))
         .unwrap_or("unknown");
     let region = e
         .region
@@ -382,7 +408,14 @@ impl Collector<'_> {
             quarantine_path: path,
         };
         match done.outcome? {
-            Outcome::Decoded { partitions, records, rejected, rejects_path, first_reject, decoded_bytes } => {
+            Outcome::Decoded {
+                partitions,
+                records,
+                rejected,
+                rejects_path,
+                first_reject,
+                decoded_bytes,
+            } => {
                 for (pk, batch) in partitions {
                     self.buffered_bytes += batch.get_array_memory_size();
                     self.buffers.entry(pk).or_default().push(batch);
@@ -396,12 +429,22 @@ impl Collector<'_> {
                         reason: format!("{rejected} record(s) rejected, first: {reason}"),
                     });
                 }
-                self.pending.push(record(ObjectStatus::Ingested, records, rejected, first_reject, rejects_path));
+                self.pending.push(record(
+                    ObjectStatus::Ingested,
+                    records,
+                    rejected,
+                    first_reject,
+                    rejects_path,
+                ));
                 self.progress.object_done(meta.size, records);
             }
             Outcome::Quarantined { reason, path } => {
-                self.report.quarantined.push(ProblemObject { key: meta.key.clone(), reason: reason.clone() });
-                self.pending.push(record(ObjectStatus::Quarantined, 0, 0, Some(reason), Some(path)));
+                self.report.quarantined.push(ProblemObject {
+                    key: meta.key.clone(),
+                    reason: reason.clone(),
+                });
+                self.pending
+                    .push(record(ObjectStatus::Quarantined, 0, 0, Some(reason), Some(path)));
                 self.progress.object_done(meta.size, 0);
             }
             Outcome::Vanished => {
@@ -410,7 +453,10 @@ impl Collector<'_> {
             }
             Outcome::Failed { reason } => {
                 self.report.objects_failed += 1;
-                self.report.failed.push(ProblemObject { key: meta.key.clone(), reason });
+                self.report.failed.push(ProblemObject {
+                    key: meta.key.clone(),
+                    reason,
+                });
                 self.progress.object_done(meta.size, 0);
             }
         }
@@ -438,7 +484,12 @@ impl Collector<'_> {
         }
         self.lake.sync_staging()?;
         let objects = std::mem::take(&mut self.pending);
-        let batch = BatchCommit { kind: "ingest".into(), objects, files, replaces: Vec::new() };
+        let batch = BatchCommit {
+            kind: "ingest".into(),
+            objects,
+            files,
+            replaces: Vec::new(),
+        };
         let id = self.ledger.commit_batch(&batch)?;
         for f in &batch.files {
             self.lake.publish(&f.staged_path, &f.path)?;
@@ -454,8 +505,14 @@ impl Collector<'_> {
         self.report.files_written += batch.files.len() as u64;
         self.report.checkpoints += 1;
         self.buffered_bytes = 0;
-        self.progress.checkpoint(batch.objects.len() as u64, batch.files.len() as u64);
-        tracing::debug!(batch = id, objects = batch.objects.len(), files = batch.files.len(), "checkpoint committed");
+        self.progress
+            .checkpoint(batch.objects.len() as u64, batch.files.len() as u64);
+        tracing::debug!(
+            batch = id,
+            objects = batch.objects.len(),
+            files = batch.files.len(),
+            "checkpoint committed"
+        );
         Ok(())
     }
 }

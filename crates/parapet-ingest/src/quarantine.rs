@@ -36,9 +36,15 @@ fn safe_rel(key: &str) -> PathBuf {
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| IngestError::Io { path: dir.display().to_string(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| IngestError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
-    std::fs::write(path, bytes).map_err(|source| IngestError::Io { path: path.display().to_string(), source })
+    std::fs::write(path, bytes).map_err(|source| IngestError::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -48,7 +54,13 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Saves an unreadable object and its reason; returns the path of the copy, relative to `root`.
-pub(crate) fn quarantine_object(root: &Path, uri: &str, key: &str, bytes: Option<&[u8]>, reason: &str) -> Result<String> {
+pub(crate) fn quarantine_object(
+    root: &Path,
+    uri: &str,
+    key: &str,
+    bytes: Option<&[u8]>,
+    reason: &str,
+) -> Result<String> {
     let rel = Path::new(&source_id(uri)).join(safe_rel(key));
     let abs = root.join(&rel);
     if let Some(bytes) = bytes {
@@ -60,7 +72,12 @@ pub(crate) fn quarantine_object(root: &Path, uri: &str, key: &str, bytes: Option
 }
 
 /// Saves the rejected records of an object; returns the path, relative to `root`.
-pub(crate) fn quarantine_rejects(root: &Path, uri: &str, key: &str, rejects: &[RecordReject]) -> Result<String> {
+pub(crate) fn quarantine_rejects(
+    root: &Path,
+    uri: &str,
+    key: &str,
+    rejects: &[RecordReject],
+) -> Result<String> {
     let rel = with_suffix(&Path::new(&source_id(uri)).join(safe_rel(key)), ".rejects.jsonl");
     let mut text = String::new();
     for r in rejects {
@@ -78,7 +95,10 @@ mod tests {
 
     #[test]
     fn keys_cannot_escape() {
-        assert_eq!(safe_rel("../../etc/passwd"), PathBuf::from("_up_/_up_/etc/passwd"));
+        assert_eq!(
+            safe_rel("../../etc/passwd"),
+            PathBuf::from("_up_/_up_/etc/passwd")
+        );
         assert_eq!(safe_rel("/a//b/"), PathBuf::from("a/b"));
         assert_eq!(safe_rel(""), PathBuf::from("_object_"));
     }

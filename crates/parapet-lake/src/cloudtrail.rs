@@ -33,7 +33,11 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     let b = |name: &str| Field::new(name, Boolean, true);
     Arc::new(Schema::new(vec![
         Field::new("time", Int64, false),
-        Field::new("time_dt", Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+        Field::new(
+            "time_dt",
+            Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            false,
+        ),
         s("metadata_uid"),
         Field::new("metadata_version", Utf8, false),
         Field::new("metadata_product_name", Utf8, false),
@@ -101,7 +105,10 @@ pub const NATIVE_ALIASES: &[(&str, &str)] = &[
     ("eventname", "api_operation"),
     ("eventsource", "api_service_name"),
     ("awsregion", "cloud_region"),
-    ("sourceipaddress", "COALESCE(src_endpoint_ip, src_endpoint_domain)"),
+    (
+        "sourceipaddress",
+        "COALESCE(src_endpoint_ip, src_endpoint_domain)",
+    ),
     ("useragent", "http_request_user_agent"),
     ("errorcode", "status_code"),
     ("errormessage", "status_detail"),
@@ -178,24 +185,31 @@ impl Default for CloudTrailBuilder {
 
 impl CloudTrailBuilder {
     pub fn new() -> CloudTrailBuilder {
-        let s = StringBuilder::new;
+        Self::with_capacity(1024)
+    }
+
+    /// A builder sized for `rows` rows (string data grows as needed).
+    pub fn with_capacity(rows: usize) -> CloudTrailBuilder {
+        let s = || StringBuilder::with_capacity(rows, 0);
+        let i32b = || Int32Builder::with_capacity(rows);
+        let bb = || BooleanBuilder::with_capacity(rows);
         CloudTrailBuilder {
-            time: Int64Builder::new(),
-            time_dt: TimestampMillisecondBuilder::new().with_timezone("UTC"),
+            time: Int64Builder::with_capacity(rows),
+            time_dt: TimestampMillisecondBuilder::with_capacity(rows).with_timezone("UTC"),
             metadata_uid: s(),
             metadata_version: s(),
             product_name: s(),
             vendor_name: s(),
             product_version: s(),
             event_code: s(),
-            class_uid: Int32Builder::new(),
-            category_uid: Int32Builder::new(),
-            activity_id: Int32Builder::new(),
+            class_uid: i32b(),
+            category_uid: i32b(),
+            activity_id: i32b(),
             activity_name: s(),
-            type_uid: Int32Builder::new(),
-            severity_id: Int32Builder::new(),
+            type_uid: i32b(),
+            severity_id: i32b(),
             status: s(),
-            status_id: Int32Builder::new(),
+            status_id: i32b(),
             status_code: s(),
             status_detail: s(),
             api_operation: s(),
@@ -211,7 +225,7 @@ impl CloudTrailBuilder {
             actor_user_account_uid: s(),
             actor_user_credential_uid: s(),
             actor_session_issuer: s(),
-            actor_session_is_mfa: BooleanBuilder::new(),
+            actor_session_is_mfa: bb(),
             actor_invoked_by: s(),
             src_endpoint_ip: s(),
             src_endpoint_domain: s(),
@@ -219,8 +233,8 @@ impl CloudTrailBuilder {
             cloud_provider: s(),
             cloud_region: s(),
             cloud_account_uid: s(),
-            read_only: BooleanBuilder::new(),
-            management_event: BooleanBuilder::new(),
+            read_only: bb(),
+            management_event: bb(),
             event_category: s(),
             shared_event_id: s(),
             vpc_endpoint_id: s(),
@@ -274,9 +288,11 @@ impl CloudTrailBuilder {
         self.category_uid.append_value(APPLICATION_CATEGORY_UID);
         self.activity_id.append_value(activity as i32);
         self.activity_name.append_value(activity.name());
-        self.type_uid.append_value(API_ACTIVITY_CLASS_UID * 100 + activity as i32);
+        self.type_uid
+            .append_value(API_ACTIVITY_CLASS_UID * 100 + activity as i32);
         self.severity_id.append_value(1);
-        self.status.append_value(if failed { "Failure" } else { "Success" });
+        self.status
+            .append_value(if failed { "Failure" } else { "Success" });
         self.status_id.append_value(if failed { 2 } else { 1 });
         self.status_code.append_option(a.error_code.as_deref());
         self.status_detail.append_option(a.error_message.as_deref());
@@ -290,9 +306,12 @@ impl CloudTrailBuilder {
         self.actor_user_uid.append_option(a.actor_uid.as_deref());
         self.actor_user_uid_alt.append_option(a.actor_uid_alt.as_deref());
         self.actor_user_name.append_option(a.actor_name.as_deref());
-        self.actor_user_account_uid.append_option(a.actor_account.as_deref());
-        self.actor_user_credential_uid.append_option(a.actor_credential.as_deref());
-        self.actor_session_issuer.append_option(a.actor_session_issuer.as_deref());
+        self.actor_user_account_uid
+            .append_option(a.actor_account.as_deref());
+        self.actor_user_credential_uid
+            .append_option(a.actor_credential.as_deref());
+        self.actor_session_issuer
+            .append_option(a.actor_session_issuer.as_deref());
         self.actor_session_is_mfa.append_option(a.actor_mfa);
         self.actor_invoked_by.append_option(a.actor_invoked_by.as_deref());
         self.src_endpoint_ip.append_option(a.src_ip.as_deref());

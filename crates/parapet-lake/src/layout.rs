@@ -42,7 +42,10 @@ pub struct StagedFile {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LakeError + '_ {
-    move |source| LakeError::Io { path: path.display().to_string(), source }
+    move |source| LakeError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -53,14 +56,20 @@ fn unique_name() -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or(0);
-    format!("{ms:013}-{:08x}-{:06}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{ms:013}-{:08x}-{:06}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl Lake {
     /// Opens (creating) a lake at `root`.
     pub fn open(root: &Path) -> Result<Lake> {
         std::fs::create_dir_all(root.join(STAGING_DIR)).map_err(io(root))?;
-        Ok(Lake { root: root.to_path_buf() })
+        Ok(Lake {
+            root: root.to_path_buf(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -116,7 +125,11 @@ impl Lake {
         let from = self.abs(staged_path);
         let to = self.abs(path);
         if !from.exists() {
-            return Ok(if to.exists() { PublishOutcome::AlreadyDone } else { PublishOutcome::Missing });
+            return Ok(if to.exists() {
+                PublishOutcome::AlreadyDone
+            } else {
+                PublishOutcome::Missing
+            });
         }
         let dir = to.parent().unwrap_or(&self.root).to_path_buf();
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;

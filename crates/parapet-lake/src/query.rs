@@ -46,7 +46,10 @@ pub struct LakeSession {
 
 fn df_err(e: DataFusionError) -> QueryError {
     let msg = e.to_string();
-    if msg.contains("DDL not supported") || msg.contains("DML not supported") || msg.contains("Statement not supported") {
+    if msg.contains("DDL not supported")
+        || msg.contains("DML not supported")
+        || msg.contains("Statement not supported")
+    {
         QueryError::NotReadOnly(msg)
     } else {
         QueryError::Sql(msg)
@@ -60,7 +63,10 @@ impl LakeSession {
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let ctx = SessionContext::new_with_config(config);
-        let setup = |message: String| QueryError::Setup { path: root.display().to_string(), message };
+        let setup = |message: String| QueryError::Setup {
+            path: root.display().to_string(),
+            message,
+        };
         let table = cloudtrail::TABLE;
         let dir = root.join(table);
         std::fs::create_dir_all(&dir).map_err(|e| setup(e.to_string()))?;
@@ -90,7 +96,10 @@ impl LakeSession {
         for (alias, expr) in cloudtrail::NATIVE_ALIASES {
             columns.push(format!("{expr} AS {alias}"));
         }
-        let view = format!("CREATE VIEW {table} AS SELECT {} FROM {physical}", columns.join(", "));
+        let view = format!(
+            "CREATE VIEW {table} AS SELECT {} FROM {physical}",
+            columns.join(", ")
+        );
         ctx.sql(&view).await.map_err(|e| setup(e.to_string()))?;
         Ok(LakeSession { ctx })
     }
@@ -111,15 +120,22 @@ impl LakeSession {
 }
 
 /// Writes query results in the chosen format.
-pub fn write_results(out: &mut dyn Write, batches: &[RecordBatch], format: OutputFormat) -> Result<(), QueryError> {
+pub fn write_results(
+    out: &mut dyn Write,
+    batches: &[RecordBatch],
+    format: OutputFormat,
+) -> Result<(), QueryError> {
     let oerr = |e: &dyn std::fmt::Display| QueryError::Output(e.to_string());
     match format {
         OutputFormat::Table => {
-            let table = datafusion::arrow::util::pretty::pretty_format_batches(batches).map_err(|e| oerr(&e))?;
+            let table =
+                datafusion::arrow::util::pretty::pretty_format_batches(batches).map_err(|e| oerr(&e))?;
             writeln!(out, "{table}").map_err(|e| oerr(&e))?;
         }
         OutputFormat::Csv => {
-            let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(out);
+            let mut w = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(out);
             for b in batches {
                 w.write(b).map_err(|e| oerr(&e))?;
             }

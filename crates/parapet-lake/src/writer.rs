@@ -28,7 +28,10 @@ impl Default for WriteOptions {
         WriteOptions {
             zstd_level: 3,
             row_group_rows: 128 * 1024,
-            bulky_columns: crate::cloudtrail::BULKY_COLUMNS.iter().map(|s| s.to_string()).collect(),
+            bulky_columns: crate::cloudtrail::BULKY_COLUMNS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -103,7 +106,10 @@ pub(crate) fn write_sorted(file: File, batches: &[RecordBatch], options: &WriteO
 
 /// Reads a whole Parquet file (for compaction and tests).
 pub fn read_parquet(path: &std::path::Path) -> Result<Vec<RecordBatch>> {
-    let file = File::open(path).map_err(|source| LakeError::Io { path: path.display().to_string(), source })?;
+    let file = File::open(path).map_err(|source| LakeError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
     let perr = |e: &dyn std::fmt::Display| LakeError::Parquet {
         path: path.display().to_string(),
         message: e.to_string(),

@@ -134,10 +134,14 @@ impl AccountDirectory {
         let mut accounts = HashMap::new();
         for (idx, line) in lines {
             let line_no = idx + 1;
-            let fields = split_csv_line(line)
-                .map_err(|message| AccountsCsvError::Row { line: line_no, message })?;
+            let fields = split_csv_line(line).map_err(|message| AccountsCsvError::Row {
+                line: line_no,
+                message,
+            })?;
             let get = |c: Option<usize>| -> String {
-                c.and_then(|c| fields.get(c)).map(|s| s.trim().to_string()).unwrap_or_default()
+                c.and_then(|c| fields.get(c))
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default()
             };
             let raw_id = get(Some(id_col));
             let id = AccountId::parse(&raw_id).ok_or_else(|| AccountsCsvError::Row {
@@ -167,7 +171,15 @@ impl AccountDirectory {
     pub fn to_csv(&self) -> String {
         let mut out = String::from("id,name,team,env,owner,ou,channel\n");
         for a in self.accounts() {
-            let fields = [a.id.as_str(), &a.name, &a.team, &a.env, &a.owner, &a.ou, &a.channel];
+            let fields = [
+                a.id.as_str(),
+                &a.name,
+                &a.team,
+                &a.env,
+                &a.owner,
+                &a.ou,
+                &a.channel,
+            ];
             let quoted: Vec<String> = fields.iter().map(|f| quote_csv(f)).collect();
             out.push_str(&quoted.join(","));
             out.push('\n');
@@ -217,7 +229,10 @@ mod tests {
         assert!(AccountId::parse("123456789012").is_some());
         assert!(AccountId::parse("12345678901").is_none());
         assert!(AccountId::parse("12345678901a").is_none());
-        assert_eq!(AccountId::parse("000000000001").map(|a| a.to_string()).as_deref(), Some("000000000001"));
+        assert_eq!(
+            AccountId::parse("000000000001").map(|a| a.to_string()).as_deref(),
+            Some("000000000001")
+        );
     }
 
     #[test]
@@ -230,7 +245,10 @@ mod tests {
         let a = dir.get_str("111111111111").expect("present");
         assert_eq!(a.name, "Payments, prod");
         assert_eq!(a.channel, "#pay");
-        assert_eq!(dir.get_str("222222222222").map(|a| a.team.as_str()), Some("the \"lab\""));
+        assert_eq!(
+            dir.get_str("222222222222").map(|a| a.team.as_str()),
+            Some("the \"lab\"")
+        );
         let again = AccountDirectory::from_csv(&dir.to_csv()).expect("round trip");
         assert_eq!(again.accounts(), dir.accounts());
     }
@@ -243,7 +261,10 @@ mod tests {
             "line 2: field `id`: expected a 12-digit account id, found \"123\""
         );
         let err = AccountDirectory::from_csv("account,team\n").unwrap_err();
-        assert!(err.to_string().contains("expected at least `id` and `name`"), "{err}");
+        assert!(
+            err.to_string().contains("expected at least `id` and `name`"),
+            "{err}"
+        );
         let err = AccountDirectory::from_csv("id,name\n111111111111,a\n111111111111,b\n").unwrap_err();
         assert_eq!(err.to_string(), "line 3: account 111111111111 is listed twice");
     }

@@ -85,21 +85,56 @@ pub enum Activity {
 impl Activity {
     pub fn from_operation(op: &str) -> Activity {
         const READ: &[&str] = &[
-            "Get", "List", "Describe", "Head", "Lookup", "Search", "Scan", "Query", "BatchGet",
-            "Select", "View", "Check", "Estimate", "Preview", "Test", "Validate", "Verify",
+            "Get", "List", "Describe", "Head", "Lookup", "Search", "Scan", "Query", "BatchGet", "Select",
+            "View", "Check", "Estimate", "Preview", "Test", "Validate", "Verify",
         ];
         const CREATE: &[&str] = &[
-            "Create", "Add", "Run", "Allocate", "Import", "Register", "Upload", "Copy", "Issue",
-            "Request", "Launch", "Invite", "Accept",
+            "Create", "Add", "Run", "Allocate", "Import", "Register", "Upload", "Copy", "Issue", "Request",
+            "Launch", "Invite", "Accept",
         ];
         const DELETE: &[&str] = &[
-            "Delete", "Remove", "Terminate", "Detach", "Disassociate", "Deregister", "Release",
-            "Cancel", "Purge", "Destroy", "Revoke", "Schedule", "Reject", "Leave",
+            "Delete",
+            "Remove",
+            "Terminate",
+            "Detach",
+            "Disassociate",
+            "Deregister",
+            "Release",
+            "Cancel",
+            "Purge",
+            "Destroy",
+            "Revoke",
+            "Schedule",
+            "Reject",
+            "Leave",
         ];
         const UPDATE: &[&str] = &[
-            "Update", "Put", "Modify", "Set", "Change", "Attach", "Associate", "Enable", "Disable",
-            "Start", "Stop", "Reboot", "Authorize", "Tag", "Untag", "Replace", "Reset", "Rotate",
-            "Restore", "Apply", "Assign", "Unassign", "Move", "Rename", "Upgrade", "Edit",
+            "Update",
+            "Put",
+            "Modify",
+            "Set",
+            "Change",
+            "Attach",
+            "Associate",
+            "Enable",
+            "Disable",
+            "Start",
+            "Stop",
+            "Reboot",
+            "Authorize",
+            "Tag",
+            "Untag",
+            "Replace",
+            "Reset",
+            "Rotate",
+            "Restore",
+            "Apply",
+            "Assign",
+            "Unassign",
+            "Move",
+            "Rename",
+            "Upgrade",
+            "Edit",
         ];
         let starts = |list: &[&str]| {
             list.iter().any(|p| {
@@ -175,7 +210,8 @@ impl fmt::Display for PartitionKey {
 pub fn is_safe_partition_value(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 64
-        && v.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        && v.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
 }
 
 #[cfg(test)]
@@ -202,7 +238,10 @@ mod tests {
             account_id: "123456789012".into(),
             event_day: 20230710,
         };
-        assert_eq!(k.path(), "region=eu-west-1/accountId=123456789012/eventDay=20230710");
+        assert_eq!(
+            k.path(),
+            "region=eu-west-1/accountId=123456789012/eventDay=20230710"
+        );
         assert_eq!(PartitionKey::from_path(&k.path()), Some(k));
         assert!(is_safe_partition_value("us-east-1"));
         assert!(!is_safe_partition_value("../etc"));

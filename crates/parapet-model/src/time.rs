@@ -151,11 +151,23 @@ mod tests {
     fn parses_cloudtrail_times() {
         assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339_ms("2023-07-10T12:34:56Z"), Some(1_688_992_496_000));
-        assert_eq!(parse_rfc3339_ms("2023-07-10T12:34:56.789Z"), Some(1_688_992_496_789));
-        assert_eq!(parse_rfc3339_ms("2023-07-10T12:34:56.7Z"), Some(1_688_992_496_700));
-        assert_eq!(parse_rfc3339_ms("2023-07-10T14:34:56+02:00"), Some(1_688_992_496_000));
+        assert_eq!(
+            parse_rfc3339_ms("2023-07-10T12:34:56.789Z"),
+            Some(1_688_992_496_789)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2023-07-10T12:34:56.7Z"),
+            Some(1_688_992_496_700)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2023-07-10T14:34:56+02:00"),
+            Some(1_688_992_496_000)
+        );
         assert_eq!(parse_rfc3339_ms("2023-07-10 12:34:56"), Some(1_688_992_496_000));
-        assert_eq!(parse_rfc3339_ms("2024-02-29T00:00:00Z").map(event_day), Some(20240229));
+        assert_eq!(
+            parse_rfc3339_ms("2024-02-29T00:00:00Z").map(event_day),
+            Some(20240229)
+        );
     }
 
     #[test]

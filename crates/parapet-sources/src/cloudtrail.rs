@@ -21,7 +21,11 @@ pub enum DecodeError {
     #[error("not UTF-8 text (invalid byte at offset {offset})")]
     NotUtf8 { offset: usize },
     #[error("invalid JSON at line {line} column {column}: {message}")]
-    Json { line: usize, column: usize, message: String },
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("not a CloudTrail file: {0}")]
     Shape(String),
 }
@@ -79,7 +83,9 @@ pub fn decode_cloudtrail(bytes: &[u8]) -> Result<CloudTrailFile<'_>, DecodeError
             }
         }
         Some(b'{') => match serde_json::from_str::<Envelope>(text) {
-            Ok(Envelope { records: Some(records) }) => {
+            Ok(Envelope {
+                records: Some(records),
+            }) => {
                 for (i, r) in records.into_iter().enumerate() {
                     push_record(&mut out, i, r.get());
                 }
@@ -97,7 +103,11 @@ pub fn decode_cloudtrail(bytes: &[u8]) -> Result<CloudTrailFile<'_>, DecodeError
                         Ok(r) => push_record(&mut out, i, r.get()),
                         Err(e) => out.rejects.push(RecordReject {
                             index: i,
-                            reason: format!("line {}: invalid JSON: {}", i + 1, strip_position(&e.to_string())),
+                            reason: format!(
+                                "line {}: invalid JSON: {}",
+                                i + 1,
+                                strip_position(&e.to_string())
+                            ),
                             raw: truncate(line, 4096).to_string(),
                         }),
                     }
@@ -323,7 +333,10 @@ fn raw_json(v: Option<&RawValue>) -> Option<&str> {
 pub fn map_record(raw: &str) -> Result<ApiActivity<'_>, String> {
     let trimmed = raw.trim_start();
     if !trimmed.starts_with('{') {
-        return Err(format!("expected a JSON object, found {:?}", truncate(trimmed, 40)));
+        return Err(format!(
+            "expected a JSON object, found {:?}",
+            truncate(trimmed, 40)
+        ));
     }
     let e: RawEvent = serde_json::from_str(raw).map_err(|e| strip_position(&e.to_string()))?;
     let time_text = e.event_time.or(e.at_timestamp).map(|t| t.0);
@@ -412,7 +425,10 @@ mod tests {
         assert_eq!(a.operation.as_deref(), Some("AuthorizeSecurityGroupIngress"));
         assert_eq!(a.actor_type.as_deref(), Some("AssumedRole"));
         assert_eq!(a.actor_name.as_deref(), Some("Admin"));
-        assert_eq!(a.actor_session_issuer.as_deref(), Some("arn:aws:iam::111122223333:role/Admin"));
+        assert_eq!(
+            a.actor_session_issuer.as_deref(),
+            Some("arn:aws:iam::111122223333:role/Admin")
+        );
         assert_eq!(a.actor_mfa, Some(false));
         assert_eq!(a.src_ip.as_deref(), Some("203.0.113.9"));
         assert_eq!(a.src_domain, None);
@@ -425,13 +441,22 @@ mod tests {
     #[test]
     fn the_three_shapes() {
         let envelope = format!("{{\"Records\":[{EVENT},{EVENT}]}}");
-        assert_eq!(decode_cloudtrail(envelope.as_bytes()).map(|f| f.events.len()), Ok(2));
+        assert_eq!(
+            decode_cloudtrail(envelope.as_bytes()).map(|f| f.events.len()),
+            Ok(2)
+        );
         let array = format!("[{EVENT}]");
         assert_eq!(decode_cloudtrail(array.as_bytes()).map(|f| f.events.len()), Ok(1));
         let ndjson = format!("{EVENT}\n\n{EVENT}\n");
-        assert_eq!(decode_cloudtrail(ndjson.as_bytes()).map(|f| f.events.len()), Ok(2));
+        assert_eq!(
+            decode_cloudtrail(ndjson.as_bytes()).map(|f| f.events.len()),
+            Ok(2)
+        );
         let single = EVENT.to_string();
-        assert_eq!(decode_cloudtrail(single.as_bytes()).map(|f| f.events.len()), Ok(1));
+        assert_eq!(
+            decode_cloudtrail(single.as_bytes()).map(|f| f.events.len()),
+            Ok(1)
+        );
     }
 
     #[test]
@@ -446,7 +471,8 @@ mod tests {
 
     #[test]
     fn bad_records_are_rejected_and_neighbours_kept() {
-        let text = format!("{{\"Records\":[{EVENT},42,{{\"eventName\":\"X\"}},{{\"eventTime\":\"yesterday\"}}]}}");
+        let text =
+            format!("{{\"Records\":[{EVENT},42,{{\"eventName\":\"X\"}},{{\"eventTime\":\"yesterday\"}}]}}");
         let f = decode_cloudtrail(text.as_bytes()).expect("file decodes");
         assert_eq!(f.events.len(), 1);
         let reasons: Vec<&str> = f.rejects.iter().map(|r| r.reason.as_str()).collect();
@@ -461,18 +487,30 @@ mod tests {
         let ndjson = format!("{EVENT}\n{{broken\n{EVENT}\n");
         let f = decode_cloudtrail(ndjson.as_bytes()).expect("file decodes");
         assert_eq!(f.events.len(), 2);
-        assert!(f.rejects[0].reason.starts_with("line 2: invalid JSON"), "{:?}", f.rejects);
+        assert!(
+            f.rejects[0].reason.starts_with("line 2: invalid JSON"),
+            "{:?}",
+            f.rejects
+        );
     }
 
     #[test]
     fn unreadable_files() {
         assert_eq!(
-            decode_cloudtrail(b"{\"Records\":[{\"eventName\":").unwrap_err().to_string(),
+            decode_cloudtrail(b"{\"Records\":[{\"eventName\":")
+                .unwrap_err()
+                .to_string(),
             "invalid JSON at line 1 column 25: EOF while parsing a value"
         );
-        assert!(matches!(decode_cloudtrail(b"{\"Records\":7}"), Err(DecodeError::Shape(_))));
+        assert!(matches!(
+            decode_cloudtrail(b"{\"Records\":7}"),
+            Err(DecodeError::Shape(_))
+        ));
         assert!(matches!(decode_cloudtrail(b"hello"), Err(DecodeError::Shape(_))));
         assert!(matches!(decode_cloudtrail(b"  "), Err(DecodeError::Shape(_))));
-        assert_eq!(decode_cloudtrail(b"{\"a\":\xff}").unwrap_err(), DecodeError::NotUtf8 { offset: 5 });
+        assert_eq!(
+            decode_cloudtrail(b"{\"a\":\xff}").unwrap_err(),
+            DecodeError::NotUtf8 { offset: 5 }
+        );
     }
 }

@@ -68,7 +68,13 @@ mod tests {
     fn truncated_and_oversized() {
         let data = gz(&vec![b'a'; 10_000]);
         let cut = data[..data.len() / 2].to_vec();
-        assert!(matches!(maybe_gunzip(cut, 1 << 20), Err(DecompressError::Corrupt(_))));
-        assert!(matches!(maybe_gunzip(data, 100), Err(DecompressError::TooLarge { limit: 100 })));
+        assert!(matches!(
+            maybe_gunzip(cut, 1 << 20),
+            Err(DecompressError::Corrupt(_))
+        ));
+        assert!(matches!(
+            maybe_gunzip(data, 100),
+            Err(DecompressError::TooLarge { limit: 100 })
+        ));
     }
 }

@@ -64,7 +64,9 @@ fn is_org_id(s: &str) -> bool {
     s.len() >= 12
         && s.len() <= 34
         && s.starts_with("o-")
-        && s[2..].bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s[2..]
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
 fn has_json_suffix(name: &str) -> bool {
@@ -121,7 +123,10 @@ pub fn classify_key(key: &str) -> LogKey<'_> {
                     Some("Route 53 Resolver query logs are not read yet"),
                 ),
                 "GuardDuty" => (ObjectKind::GuardDuty, Some("GuardDuty exports are not read yet")),
-                _ => (ObjectKind::Unsupported, Some("unknown service folder under AWSLogs")),
+                _ => (
+                    ObjectKind::Unsupported,
+                    Some("unknown service folder under AWSLogs"),
+                ),
             };
             return LogKey {
                 kind,
@@ -173,7 +178,10 @@ mod tests {
         let k = classify_key("o-abc123def4/AWSLogs/o-abc123def4/111122223333/CloudTrail/eu-west-1/2024/01/02/111122223333_CloudTrail_eu-west-1_20240102T0005Z_abcdefghijklmnop.json.gz");
         assert_eq!(k.kind, ObjectKind::CloudTrail);
         assert_eq!(k.org_id, Some("o-abc123def4"));
-        assert_eq!(k.account_id.map(|a| a.to_string()).as_deref(), Some("111122223333"));
+        assert_eq!(
+            k.account_id.map(|a| a.to_string()).as_deref(),
+            Some("111122223333")
+        );
         assert_eq!(k.region, Some("eu-west-1"));
         assert!(k.is_readable());
     }
@@ -181,10 +189,18 @@ mod tests {
     #[test]
     fn plain_and_prefixed_layouts() {
         let k = classify_key("AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/02/x.json.gz");
-        assert_eq!((k.kind, k.org_id, k.region), (ObjectKind::CloudTrail, None, Some("us-east-1")));
-        let k = classify_key("logs/prod/AWSLogs/o-abcdefghij/111122223333/CloudTrail/us-east-1/2024/01/02/x.json.gz");
+        assert_eq!(
+            (k.kind, k.org_id, k.region),
+            (ObjectKind::CloudTrail, None, Some("us-east-1"))
+        );
+        let k = classify_key(
+            "logs/prod/AWSLogs/o-abcdefghij/111122223333/CloudTrail/us-east-1/2024/01/02/x.json.gz",
+        );
         assert_eq!(k.org_id, Some("o-abcdefghij"));
-        assert_eq!(k.account_id.map(|a| a.to_string()).as_deref(), Some("111122223333"));
+        assert_eq!(
+            k.account_id.map(|a| a.to_string()).as_deref(),
+            Some("111122223333")
+        );
     }
 
     #[test]
@@ -193,10 +209,22 @@ mod tests {
         assert_eq!(digest.kind, ObjectKind::CloudTrailDigest);
         assert!(!digest.is_readable());
         for (key, kind) in [
-            ("AWSLogs/111122223333/Config/us-east-1/2024/1/2/ConfigHistory/x.json.gz", ObjectKind::Config),
-            ("AWSLogs/111122223333/vpcflowlogs/us-east-1/2024/01/02/x.log.gz", ObjectKind::VpcFlowLogs),
-            ("AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2024/01/02/x.json.gz", ObjectKind::CloudTrailInsight),
-            ("AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/02/README.txt", ObjectKind::Unsupported),
+            (
+                "AWSLogs/111122223333/Config/us-east-1/2024/1/2/ConfigHistory/x.json.gz",
+                ObjectKind::Config,
+            ),
+            (
+                "AWSLogs/111122223333/vpcflowlogs/us-east-1/2024/01/02/x.log.gz",
+                ObjectKind::VpcFlowLogs,
+            ),
+            (
+                "AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2024/01/02/x.json.gz",
+                ObjectKind::CloudTrailInsight,
+            ),
+            (
+                "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/02/README.txt",
+                ObjectKind::Unsupported,
+            ),
             ("notes/readme.md", ObjectKind::Unsupported),
             ("AWSLogs/", ObjectKind::Unsupported),
         ] {
@@ -208,7 +236,8 @@ mod tests {
 
     #[test]
     fn exported_files_by_name() {
-        let k = classify_key("CloudTrail/218007301253_CloudTrail_us-east-1_20230710T1145Z_7xgocspSowgK0Gto.json");
+        let k =
+            classify_key("CloudTrail/218007301253_CloudTrail_us-east-1_20230710T1145Z_7xgocspSowgK0Gto.json");
         assert_eq!(k.kind, ObjectKind::CloudTrail);
         assert_eq!(k.region, Some("us-east-1"));
         let k = classify_key("export/events.ndjson");

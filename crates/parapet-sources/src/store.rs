@@ -47,7 +47,11 @@ impl LocalDir {
         let root = std::fs::canonicalize(path).map_err(|e| io_error(path, e))?;
         let single_file = root.is_file();
         let uri = format!("file://{}", root.display());
-        Ok(LocalDir { root, uri, single_file })
+        Ok(LocalDir {
+            root,
+            uri,
+            single_file,
+        })
     }
 
     fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
@@ -55,7 +59,9 @@ impl LocalDir {
             return Ok(self.root.clone());
         }
         if key.split('/').any(|s| s == ".." || s.is_empty()) {
-            return Err(StoreError::NotFound { location: key.to_string() });
+            return Err(StoreError::NotFound {
+                location: key.to_string(),
+            });
         }
         Ok(self.root.join(key))
     }
@@ -89,7 +95,11 @@ impl ObjectStore for LocalDir {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            visit(ObjectMeta { key, size: md.len(), etag: None });
+            visit(ObjectMeta {
+                key,
+                size: md.len(),
+                etag: None,
+            });
             return Ok(());
         }
         let mut found = Vec::new();
@@ -104,7 +114,11 @@ impl ObjectStore for LocalDir {
                     stack.push((path, format!("{key}/")));
                 } else if ft.is_file() {
                     let md = entry.metadata().map_err(|e| io_error(&path, e))?;
-                    found.push(ObjectMeta { key, size: md.len(), etag: None });
+                    found.push(ObjectMeta {
+                        key,
+                        size: md.len(),
+                        etag: None,
+                    });
                 }
             }
         }
@@ -147,8 +161,14 @@ mod tests {
         store.list(&mut |m| keys.push(m.key)).expect("lists");
         assert_eq!(keys, ["a/0.json", "a/x/1.json", "b/2.json", "c.json"]);
         assert_eq!(store.get("a/x/1.json", 100).expect("reads"), b"a/x/1.json");
-        assert!(matches!(store.get("a/x/1.json", 3), Err(StoreError::TooLarge { .. })));
-        assert!(matches!(store.get("../etc/passwd", 100), Err(StoreError::NotFound { .. })));
+        assert!(matches!(
+            store.get("a/x/1.json", 3),
+            Err(StoreError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            store.get("../etc/passwd", 100),
+            Err(StoreError::NotFound { .. })
+        ));
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

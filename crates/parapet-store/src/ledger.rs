@@ -251,7 +251,9 @@ impl Store {
 
     /// Ids of committed batches not yet published.
     pub fn unpublished_batches(&self) -> Result<Vec<i64>> {
-        let mut stmt = self.conn.prepare("SELECT id FROM batches WHERE published = 0 ORDER BY id")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM batches WHERE published = 0 ORDER BY id")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
@@ -267,7 +269,10 @@ impl Store {
             "DELETE FROM lake_files WHERE batch_id = ?1 AND state = 'retiring'",
             params![batch_id],
         )?;
-        tx.execute("UPDATE batches SET published = 1 WHERE id = ?1", params![batch_id])?;
+        tx.execute(
+            "UPDATE batches SET published = 1 WHERE id = ?1",
+            params![batch_id],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -275,9 +280,9 @@ impl Store {
     /// Staged paths of every file the ledger knows as staged (anything else in the staging area
     /// is debris from a batch that never committed).
     pub fn staged_paths(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT staged_path FROM lake_files WHERE state = 'staged' AND staged_path IS NOT NULL")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT staged_path FROM lake_files WHERE state = 'staged' AND staged_path IS NOT NULL",
+        )?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }

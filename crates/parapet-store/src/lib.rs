@@ -10,8 +10,8 @@ mod ledger;
 mod migrations;
 
 pub use ledger::{
-    BatchCommit, FileRecord, FileState, LedgerObject, ObjectRecord, ObjectStatus, PendingFile,
-    LakeFile, QuarantineEntry,
+    BatchCommit, FileRecord, FileState, LakeFile, LedgerObject, ObjectRecord, ObjectStatus, PendingFile,
+    QuarantineEntry,
 };
 
 use std::path::Path;
@@ -38,7 +38,10 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
-        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
         let conn = Connection::open(path).map_err(open_err)?;
         Self::init(conn, &path.display().to_string())
     }

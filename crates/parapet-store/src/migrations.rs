@@ -47,7 +47,11 @@ pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<()> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let known = STEPS.len() as i64;
     if current > known {
-        return Err(StoreError::TooNew { path: path.to_string(), found: current, known });
+        return Err(StoreError::TooNew {
+            path: path.to_string(),
+            found: current,
+            known,
+        });
     }
     for (i, step) in STEPS.iter().enumerate().skip(current as usize) {
         let tx = conn.unchecked_transaction()?;

@@ -36,7 +36,10 @@ fn a_batch_is_all_or_nothing_and_publishes() {
     let id = s
         .commit_batch(&BatchCommit {
             kind: "ingest".into(),
-            objects: vec![object("a", ObjectStatus::Ingested), object("b", ObjectStatus::Quarantined)],
+            objects: vec![
+                object("a", ObjectStatus::Ingested),
+                object("b", ObjectStatus::Quarantined),
+            ],
             files: vec![file("f1.parquet")],
             replaces: vec![],
         })
@@ -54,7 +57,10 @@ fn a_batch_is_all_or_nothing_and_publishes() {
     // A duplicate object makes the whole batch fail and leaves nothing behind.
     let err = s.commit_batch(&BatchCommit {
         kind: "ingest".into(),
-        objects: vec![object("c", ObjectStatus::Ingested), object("a", ObjectStatus::Ingested)],
+        objects: vec![
+            object("c", ObjectStatus::Ingested),
+            object("a", ObjectStatus::Ingested),
+        ],
         files: vec![file("f2.parquet")],
         replaces: vec![],
     });
@@ -88,11 +94,20 @@ fn compaction_replaces_files() {
     let states: Vec<(&str, FileState)> = pending.iter().map(|p| (p.path.as_str(), p.state)).collect();
     assert_eq!(
         states,
-        [("f1.parquet", FileState::Retiring), ("f2.parquet", FileState::Retiring), ("f3.parquet", FileState::Staged)]
+        [
+            ("f1.parquet", FileState::Retiring),
+            ("f2.parquet", FileState::Retiring),
+            ("f3.parquet", FileState::Staged)
+        ]
     );
     assert_eq!(s.unpublished_batches().expect("reads"), [id]);
     s.mark_published(id).expect("publishes");
-    let live: Vec<String> = s.live_files(None).expect("reads").into_iter().map(|f| f.path).collect();
+    let live: Vec<String> = s
+        .live_files(None)
+        .expect("reads")
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     assert_eq!(live, ["f3.parquet"]);
 }
 

@@ -14,7 +14,11 @@ fn compaction_merges_small_files_and_keeps_rows() {
     let data = DataDir::new(tmp.path().join("data"));
     let store = LocalDir::open(&testdata().join("invictus")).expect("opens");
     // A tiny buffer: one checkpoint (and one file per partition) every few objects.
-    let options = IngestOptions { buffer_bytes: 64 << 10, workers: 1, ..IngestOptions::default() };
+    let options = IngestOptions {
+        buffer_bytes: 64 << 10,
+        workers: 1,
+        ..IngestOptions::default()
+    };
     ingest(&store, &data, &AccountDirectory::default(), &options, &()).expect("ingests");
     let before = lake_rows(&data);
     let files_before = parquet_files_on_disk(&data).len();
@@ -25,15 +29,18 @@ fn compaction_merges_small_files_and_keeps_rows() {
     let files_after = parquet_files_on_disk(&data);
     assert_eq!(files_after.len() as u64, report.files_after);
     // One file per partition now.
-    let partitions: std::collections::BTreeSet<_> =
-        files_after.iter().map(|p| p.parent().expect("partition").to_path_buf()).collect();
+    let partitions: std::collections::BTreeSet<_> = files_after
+        .iter()
+        .map(|p| p.parent().expect("partition").to_path_buf())
+        .collect();
     assert_eq!(partitions.len(), files_after.len());
 
     let after = lake_rows(&data);
     let key = |rows: &[crate::support::Row]| {
         let mut m: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
         for r in rows {
-            *m.entry((r.source_object.clone(), r.event_id.clone())).or_default() += 1;
+            *m.entry((r.source_object.clone(), r.event_id.clone()))
+                .or_default() += 1;
         }
         m
     };

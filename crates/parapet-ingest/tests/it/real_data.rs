@@ -35,7 +35,10 @@ fn every_record_exactly_once_with_its_fields() {
             for rec in original_records(&path) {
                 let id = s(&rec, &["eventID"]).expect("every test record has an eventID");
                 total += 1;
-                assert!(expected.insert((key.clone(), id), rec).is_none(), "duplicate id within {key}");
+                assert!(
+                    expected.insert((key.clone(), id), rec).is_none(),
+                    "duplicate id within {key}"
+                );
             }
         }
     }
@@ -43,15 +46,28 @@ fn every_record_exactly_once_with_its_fields() {
 
     let tmp = tempfile::tempdir().expect("tmp");
     let data = DataDir::new(tmp.path().join("data"));
-    let accounts = AccountDirectory::from_csv("id,name,team,env,owner,ou\n123837392027,attack-lab,red,dev,lab@example.com,Root/Sandbox\n")
-        .expect("csv");
+    let accounts = AccountDirectory::from_csv(
+        "id,name,team,env,owner,ou\n123837392027,attack-lab,red,dev,lab@example.com,Root/Sandbox\n",
+    )
+    .expect("csv");
     let store = LocalDir::open(&root).expect("opens");
-    let options = IngestOptions { buffer_bytes: 1 << 20, ..IngestOptions::default() };
+    let options = IngestOptions {
+        buffer_bytes: 1 << 20,
+        ..IngestOptions::default()
+    };
     let report = ingest(&store, &data, &accounts, &options, &()).expect("ingest runs");
     assert_eq!(report.objects_ingested, 55 + 1 + 24);
     assert_eq!(report.records, total as u64);
-    assert_eq!((report.objects_quarantined, report.records_rejected), (0, 0), "{:?}", report.quarantined);
-    assert!(report.checkpoints > 1, "a 1 MiB buffer must force several checkpoints");
+    assert_eq!(
+        (report.objects_quarantined, report.records_rejected),
+        (0, 0),
+        "{:?}",
+        report.quarantined
+    );
+    assert!(
+        report.checkpoints > 1,
+        "a 1 MiB buffer must force several checkpoints"
+    );
     // The LICENSE / SOURCE files beside the data are skipped with a reason, not failed.
     assert_eq!(report.objects_skipped, 6, "{:?}", report.skipped);
     assert!(report.is_clean());
@@ -67,26 +83,40 @@ fn every_record_exactly_once_with_its_fields() {
         let raw: Value = serde_json::from_str(&row.raw).expect("raw is JSON");
         assert_eq!(&raw, original);
         let get = |c: &str| row.values[c].clone();
-        let time = s(original, &["eventTime"]).or_else(|| s(original, &["@timestamp"])).expect("a time");
+        let time = s(original, &["eventTime"])
+            .or_else(|| s(original, &["@timestamp"]))
+            .expect("a time");
         assert_eq!(Some(row.time), parse_rfc3339_ms(&time));
         assert_eq!(get("api_operation"), s(original, &["eventName"]));
         assert_eq!(get("api_service_name"), s(original, &["eventSource"]));
         assert_eq!(get("cloud_region"), s(original, &["awsRegion"]));
         assert_eq!(get("actor_user_type"), s(original, &["userIdentity", "type"]));
         assert_eq!(get("actor_user_uid"), s(original, &["userIdentity", "arn"]));
-        assert_eq!(get("actor_user_credential_uid"), s(original, &["userIdentity", "accessKeyId"]));
+        assert_eq!(
+            get("actor_user_credential_uid"),
+            s(original, &["userIdentity", "accessKeyId"])
+        );
         assert_eq!(get("status_code"), s(original, &["errorCode"]));
         assert_eq!(get("http_request_user_agent"), s(original, &["userAgent"]));
         let ip = s(original, &["sourceIPAddress"]);
         assert_eq!(get("src_endpoint_ip").or(get("src_endpoint_domain")), ip);
-        assert_eq!(get("status").as_deref(), Some(if original.get("errorCode").is_some() { "Failure" } else { "Success" }));
+        assert_eq!(
+            get("status").as_deref(),
+            Some(if original.get("errorCode").is_some() {
+                "Failure"
+            } else {
+                "Success"
+            })
+        );
         assert_eq!(get("class_uid").as_deref(), Some("6003"));
         // Partition: region / account / day of the event.
         let day = parapet_model::time::event_day(row.time);
         let account = s(original, &["recipientAccountId"]).expect("recipient account");
         let region = s(original, &["awsRegion"]).expect("region");
         assert!(
-            row.path.starts_with(&format!("cloudtrail/region={region}/accountId={account}/eventDay={day}/")),
+            row.path.starts_with(&format!(
+                "cloudtrail/region={region}/accountId={account}/eventDay={day}/"
+            )),
             "{} for {region} {account} {day}",
             row.path
         );
@@ -111,6 +141,9 @@ fn every_record_exactly_once_with_its_fields() {
 
     // A second run reads nothing and changes nothing.
     let again = ingest(&store, &data, &accounts, &options, &()).expect("ingest runs");
-    assert_eq!((again.objects_ingested, again.objects_already_done, again.records), (0, 80, 0));
+    assert_eq!(
+        (again.objects_ingested, again.objects_already_done, again.records),
+        (0, 80, 0)
+    );
     assert_eq!(lake_rows(&data).len(), total);
 }

@@ -12,7 +12,12 @@ use crate::support::{lake_rows, parquet_files_on_disk, testdata};
 
 fn one_row_batch() -> parapet_lake::arrow::array::RecordBatch {
     let mut b = CloudTrailBuilder::new();
-    let a = ApiActivity { time_ms: 1_700_000_000_000, operation: Some("GetObject".into()), raw: "{}", ..ApiActivity::default() };
+    let a = ApiActivity {
+        time_ms: 1_700_000_000_000,
+        operation: Some("GetObject".into()),
+        raw: "{}",
+        ..ApiActivity::default()
+    };
     b.append(&a, "111122223333", None, "k");
     b.finish()
 }
@@ -23,10 +28,16 @@ fn committed_but_unpublished_batches_are_rolled_forward_and_debris_removed() {
     let data = DataDir::new(tmp.path().join("data"));
     let lake = data.open_lake().expect("lake");
     let mut store = data.open_store().expect("state");
-    let pk = PartitionKey { region: "us-east-1".into(), account_id: "111122223333".into(), event_day: 20231114 };
+    let pk = PartitionKey {
+        region: "us-east-1".into(),
+        account_id: "111122223333".into(),
+        event_day: 20231114,
+    };
 
     // Crash after the commit, before the rename.
-    let staged = lake.stage(TABLE, &pk, &[one_row_batch()], &WriteOptions::default()).expect("stages");
+    let staged = lake
+        .stage(TABLE, &pk, &[one_row_batch()], &WriteOptions::default())
+        .expect("stages");
     store
         .commit_batch(&BatchCommit {
             kind: "ingest".into(),
@@ -56,12 +67,24 @@ fn committed_but_unpublished_batches_are_rolled_forward_and_debris_removed() {
         })
         .expect("commits");
     // Crash before a commit: a staged file nobody will claim.
-    let debris = lake.stage(TABLE, &pk, &[one_row_batch()], &WriteOptions::default()).expect("stages");
-    assert!(parquet_files_on_disk(&data).is_empty(), "staged files are invisible to readers");
+    let debris = lake
+        .stage(TABLE, &pk, &[one_row_batch()], &WriteOptions::default())
+        .expect("stages");
+    assert!(
+        parquet_files_on_disk(&data).is_empty(),
+        "staged files are invisible to readers"
+    );
 
     let lock = data.lock().expect("lock");
     let report = recover(&lake, &mut store, &lock).expect("recovers");
-    assert_eq!((report.batches_finished, report.files_published, report.debris_removed), (1, 1, 1));
+    assert_eq!(
+        (
+            report.batches_finished,
+            report.files_published,
+            report.debris_removed
+        ),
+        (1, 1, 1)
+    );
     assert!(lake.abs(&staged.path).exists());
     assert!(!lake.abs(&debris.staged_path).exists());
     assert_eq!(lake_rows(&data).len(), 1);
@@ -76,6 +99,17 @@ fn a_second_writer_is_refused() {
     let data = DataDir::new(tmp.path().join("data"));
     let _held = data.lock().expect("first lock");
     let store = LocalDir::open(&testdata().join("otrf")).expect("opens");
-    let err = ingest(&store, &data, &AccountDirectory::default(), &IngestOptions::default(), &()).unwrap_err();
-    assert!(err.to_string().contains("another parapet process holds the lake lock"), "{err}");
+    let err = ingest(
+        &store,
+        &data,
+        &AccountDirectory::default(),
+        &IngestOptions::default(),
+        &(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("another parapet process holds the lake lock"),
+        "{err}"
+    );
 }

@@ -25,7 +25,10 @@ pub fn original_records(path: &Path) -> Vec<Value> {
             _ => vec![Value::Object(o)],
         }
     } else {
-        text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("ndjson line")).collect()
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("ndjson line"))
+            .collect()
     }
 }
 
@@ -48,9 +51,11 @@ fn string_at(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
     match col.data_type() {
         parapet_lake::arrow::datatypes::DataType::Utf8 => Some(col.as_string::<i32>().value(row).to_string()),
         parapet_lake::arrow::datatypes::DataType::Boolean => Some(col.as_boolean().value(row).to_string()),
-        parapet_lake::arrow::datatypes::DataType::Int32 => {
-            Some(col.as_primitive::<parapet_lake::arrow::datatypes::Int32Type>().value(row).to_string())
-        }
+        parapet_lake::arrow::datatypes::DataType::Int32 => Some(
+            col.as_primitive::<parapet_lake::arrow::datatypes::Int32Type>()
+                .value(row)
+                .to_string(),
+        ),
         _ => None,
     }
 }
@@ -63,7 +68,11 @@ pub fn lake_rows(data: &DataDir) -> Vec<Row> {
         let abs = data.lake_root().join(&f.path);
         assert!(abs.exists(), "ledger lists {} but it is not on disk", f.path);
         for batch in parapet_lake::read_parquet(&abs).expect("parquet reads") {
-            let times = batch.column_by_name("time").expect("time").as_primitive::<Int64Type>().clone();
+            let times = batch
+                .column_by_name("time")
+                .expect("time")
+                .as_primitive::<Int64Type>()
+                .clone();
             for r in 0..batch.num_rows() {
                 let mut values = HashMap::new();
                 for field in batch.schema().fields() {
@@ -86,7 +95,9 @@ pub fn lake_rows(data: &DataDir) -> Vec<Row> {
 /// Parquet files on disk under the lake's table folder (whatever the ledger says).
 pub fn parquet_files_on_disk(data: &DataDir) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
