@@ -108,7 +108,6 @@ impl IngestReport {
 
 enum Outcome {
     Decoded {
-        partitions: Vec<(PartitionKey, RecordBatch)>,
         records: u64,
         rejected: u64,
         rejects_path: Option<String>,
@@ -125,9 +124,45 @@ enum Outcome {
     },
 }
 
+/// A group of objects decoded by one worker, with their rows already built into batches per
+/// partition. A group is accepted whole into one checkpoint, so exactly-once stays per object
+/// while the per-object cost of building and writing Arrow arrays is shared by many objects.
 struct Done {
-    index: usize,
-    outcome: Result<Outcome>,
+    objects: Vec<(usize, Outcome)>,
+    partitions: Vec<(PartitionKey, RecordBatch)>,
+    error: Option<IngestError>,
+}
+
+/// Rows a worker gathers before it hands a group over.
+const GROUP_ROWS: usize = 16 * 1024;
+/// Bytes a worker gathers before it hands a group over, at most (see `Job::group_bytes`).
+const GROUP_BYTES: usize = 8 << 20;
+
+#[derive(Default)]
+struct Group {
+    objects: Vec<(usize, Outcome)>,
+    parts: Vec<(PartitionKey, CloudTrailBuilder)>,
+}
+
+impl Group {
+    fn rows(&self) -> usize {
+        self.parts.iter().map(|(_, b)| b.len()).sum()
+    }
+
+    fn bytes(&self) -> usize {
+        self.parts.iter().map(|(_, b)| b.bytes()).sum()
+    }
+
+    fn finish(&mut self, error: Option<IngestError>) -> Done {
+        Done {
+            objects: std::mem::take(&mut self.objects),
+            partitions: std::mem::take(&mut self.parts)
+                .into_iter()
+                .map(|(k, mut b)| (k, b.finish()))
+                .collect(),
+            error,
+        }
+    }
 }
 
 struct Job<'a> {
@@ -136,6 +171,8 @@ struct Job<'a> {
     accounts: &'a AccountDirectory,
     quarantine_root: &'a Path,
     max_object_bytes: u64,
+    /// A quarter of the checkpoint buffer, so that groups never hide the memory bound.
+    group_bytes: usize,
 }
 
 /// Ingests every new object of `store` into the lake of `data`.
@@ -217,10 +254,11 @@ pub fn ingest(
         accounts,
         quarantine_root: &quarantine_root,
         max_object_bytes: options.max_object_bytes,
+        group_bytes: (options.buffer_bytes / 4).clamp(4 << 10, GROUP_BYTES),
     };
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let result = std::thread::scope(|s| {
+    let result: Result<CommitStats> = std::thread::scope(|s| {
         let (tx, rx) = sync_channel::<Done>(workers * 2);
         let mut handles = Vec::new();
         for _ in 0..workers {
@@ -229,9 +267,13 @@ pub fn ingest(
             handles.push(s.spawn(move || worker(job, todo, next, stop, tx)));
         }
         drop(tx);
+        // Rendezvous: at most one checkpoint being written and one being filled.
+        let (commit_tx, commit_rx) = sync_channel::<Checkpoint>(0);
+        let (lake, write) = (&lake, &options.write);
+        let ledger = &mut ledger;
+        let committer = s.spawn(move || committer(lake, ledger, write, progress, commit_rx));
         let mut collector = Collector {
-            lake: &lake,
-            ledger: &mut ledger,
+            commits: commit_tx,
             options,
             uri: &uri,
             todo: &todo,
@@ -241,38 +283,65 @@ pub fn ingest(
             buffered_bytes: 0,
             pending: Vec::new(),
         };
-        let r = collector.run(rx);
+        let collected = collector.run(rx);
+        drop(collector);
         stop.store(true, Ordering::Relaxed);
+        let panic_message = |panic: Box<dyn std::any::Any + Send>| {
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        };
         for h in handles {
-            if let Err(panic) = h.join() {
-                let msg = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                return Err(IngestError::Worker(msg));
-            }
+            h.join().map_err(|p| IngestError::Worker(panic_message(p)))?;
         }
-        r
+        // The committer's own error explains a failed hand-off better than the hand-off does.
+        let stats = committer
+            .join()
+            .map_err(|p| IngestError::Worker(panic_message(p)))??;
+        collected?;
+        Ok(stats)
     });
-    result?;
+    let stats = result?;
+    report.objects_ingested = stats.objects_ingested;
+    report.objects_quarantined = stats.objects_quarantined;
+    report.bytes_read = stats.bytes_read;
+    report.files_written = stats.files_written;
+    report.checkpoints = stats.checkpoints;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     drop(lock);
     Ok(report)
 }
 
 fn worker(job: &Job<'_>, todo: &[ObjectMeta], next: &AtomicUsize, stop: &AtomicBool, tx: SyncSender<Done>) {
+    let mut group = Group::default();
     while !stop.load(Ordering::Relaxed) {
         let index = next.fetch_add(1, Ordering::Relaxed);
-        let Some(meta) = todo.get(index) else { return };
-        let outcome = process(job, meta);
-        if tx.send(Done { index, outcome }).is_err() {
+        let Some(meta) = todo.get(index) else { break };
+        match process(job, meta, &mut group.parts) {
+            Ok(outcome) => group.objects.push((index, outcome)),
+            Err(e) => {
+                let _ = tx.send(group.finish(Some(e)));
+                return;
+            }
+        }
+        if (group.rows() >= GROUP_ROWS || group.bytes() >= job.group_bytes)
+            && tx.send(group.finish(None)).is_err()
+        {
             return;
         }
     }
+    if !group.objects.is_empty() {
+        let _ = tx.send(group.finish(None));
+    }
 }
 
-fn process(job: &Job<'_>, meta: &ObjectMeta) -> Result<Outcome> {
+fn process(
+    job: &Job<'_>,
+    meta: &ObjectMeta,
+    parts: &mut Vec<(PartitionKey, CloudTrailBuilder)>,
+) -> Result<Outcome> {
     let quarantine = |bytes: Option<&[u8]>, reason: String| -> Result<Outcome> {
         let path = quarantine_object(job.quarantine_root, job.uri, &meta.key, bytes, &reason)?;
         Ok(Outcome::Quarantined { reason, path })
@@ -306,13 +375,15 @@ fn process(job: &Job<'_>, meta: &ObjectMeta) -> Result<Outcome> {
     let key = classify_key(&meta.key);
     let key_account = key.account_id.map(|a| a.to_string());
     let key_region = key.region.filter(|r| is_safe_partition_value(r));
-    let mut parts: Vec<(PartitionKey, CloudTrailBuilder)> = Vec::new();
     for event in &file.events {
         let pk = partition_of(event, key_account.as_deref(), key_region);
         let slot = match parts.iter().position(|(k, _)| *k == pk) {
             Some(i) => i,
             None => {
-                parts.push((pk, CloudTrailBuilder::with_capacity(file.events.len())));
+                parts.push((
+                    pk,
+                    CloudTrailBuilder::with_capacity(GROUP_ROWS.min(file.events.len() * 64)),
+                ));
                 parts.len() - 1
             }
         };
@@ -334,7 +405,6 @@ fn process(job: &Job<'_>, meta: &ObjectMeta) -> Result<Outcome> {
     };
     Ok(Outcome::Decoded {
         records: file.events.len() as u64,
-        partitions: parts.into_iter().map(|(k, mut b)| (k, b.finish())).collect(),
         rejected,
         rejects_path,
         first_reject,
@@ -368,8 +438,7 @@ fn partition_of(e: &ApiActivity<'_>, key_account: Option<&str>, key_region: Opti
 }
 
 struct Collector<'a> {
-    lake: &'a Lake,
-    ledger: &'a mut Store,
+    commits: SyncSender<Checkpoint>,
     options: &'a IngestOptions,
     uri: &'a str,
     todo: &'a [ObjectMeta],
@@ -394,7 +463,21 @@ impl Collector<'_> {
     }
 
     fn accept(&mut self, done: Done) -> Result<()> {
-        let meta = &self.todo[done.index];
+        if let Some(e) = done.error {
+            return Err(e);
+        }
+        for (pk, batch) in done.partitions {
+            self.buffered_bytes += batch.get_array_memory_size();
+            self.buffers.entry(pk).or_default().push(batch);
+        }
+        for (index, outcome) in done.objects {
+            self.accept_object(index, outcome);
+        }
+        Ok(())
+    }
+
+    fn accept_object(&mut self, index: usize, outcome: Outcome) {
+        let meta = &self.todo[index];
         let record = |status, records, rejected, reason: Option<String>, path: Option<String>| ObjectRecord {
             source: self.uri.to_string(),
             key: meta.key.clone(),
@@ -407,19 +490,14 @@ impl Collector<'_> {
             reason,
             quarantine_path: path,
         };
-        match done.outcome? {
+        match outcome {
             Outcome::Decoded {
-                partitions,
                 records,
                 rejected,
                 rejects_path,
                 first_reject,
                 decoded_bytes,
             } => {
-                for (pk, batch) in partitions {
-                    self.buffered_bytes += batch.get_array_memory_size();
-                    self.buffers.entry(pk).or_default().push(batch);
-                }
                 self.report.records += records;
                 self.report.records_rejected += rejected;
                 self.report.bytes_decoded += decoded_bytes;
@@ -460,17 +538,55 @@ impl Collector<'_> {
                 self.progress.object_done(meta.size, 0);
             }
         }
-        Ok(())
     }
 
-    /// Stage every buffer, commit the ledger, publish. See the crate docs for why this order.
+    /// Hands the buffered rows and their objects to the committer thread.
     fn checkpoint(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let mut files = Vec::with_capacity(self.buffers.len());
-        for (pk, batches) in std::mem::take(&mut self.buffers) {
-            let staged = self.lake.stage(TABLE, &pk, &batches, &self.options.write)?;
+        let checkpoint = Checkpoint {
+            objects: std::mem::take(&mut self.pending),
+            buffers: std::mem::take(&mut self.buffers),
+        };
+        self.buffered_bytes = 0;
+        // A closed channel means the committer stopped on an error; `ingest` reports it.
+        self.commits
+            .send(checkpoint)
+            .map_err(|_| IngestError::Worker("the committer stopped".into()))
+    }
+}
+
+/// A checkpoint on its way to the committer.
+struct Checkpoint {
+    objects: Vec<ObjectRecord>,
+    buffers: BTreeMap<PartitionKey, Vec<RecordBatch>>,
+}
+
+/// What the committer did, merged into the report at the end.
+#[derive(Default)]
+struct CommitStats {
+    objects_ingested: u64,
+    objects_quarantined: u64,
+    bytes_read: u64,
+    files_written: u64,
+    checkpoints: u64,
+}
+
+/// The committer thread: stage every buffer, commit the ledger, publish, in that order, one
+/// checkpoint at a time. It runs beside the decoders so writing Parquet does not stall them.
+fn committer(
+    lake: &Lake,
+    ledger: &mut Store,
+    write: &WriteOptions,
+    progress: &dyn Progress,
+    rx: Receiver<Checkpoint>,
+) -> Result<CommitStats> {
+    let mut stats = CommitStats::default();
+    for checkpoint in rx {
+        let mut files = Vec::with_capacity(checkpoint.buffers.len());
+        for (pk, batches) in checkpoint.buffers {
+            let staged = lake.stage(TABLE, &pk, &batches, write)?;
             files.push(FileRecord {
                 table: staged.table,
                 partition: staged.partition,
@@ -482,37 +598,34 @@ impl Collector<'_> {
                 max_time_ms: staged.max_time_ms,
             });
         }
-        self.lake.sync_staging()?;
-        let objects = std::mem::take(&mut self.pending);
+        lake.sync_staging()?;
         let batch = BatchCommit {
             kind: "ingest".into(),
-            objects,
+            objects: checkpoint.objects,
             files,
             replaces: Vec::new(),
         };
-        let id = self.ledger.commit_batch(&batch)?;
+        let id = ledger.commit_batch(&batch)?;
         for f in &batch.files {
-            self.lake.publish(&f.staged_path, &f.path)?;
+            lake.publish(&f.staged_path, &f.path)?;
         }
-        self.ledger.mark_published(id)?;
+        ledger.mark_published(id)?;
         for o in &batch.objects {
             match o.status {
-                ObjectStatus::Ingested => self.report.objects_ingested += 1,
-                ObjectStatus::Quarantined => self.report.objects_quarantined += 1,
+                ObjectStatus::Ingested => stats.objects_ingested += 1,
+                ObjectStatus::Quarantined => stats.objects_quarantined += 1,
             }
         }
-        self.report.bytes_read += batch.objects.iter().map(|o| o.size).sum::<u64>();
-        self.report.files_written += batch.files.len() as u64;
-        self.report.checkpoints += 1;
-        self.buffered_bytes = 0;
-        self.progress
-            .checkpoint(batch.objects.len() as u64, batch.files.len() as u64);
+        stats.bytes_read += batch.objects.iter().map(|o| o.size).sum::<u64>();
+        stats.files_written += batch.files.len() as u64;
+        stats.checkpoints += 1;
+        progress.checkpoint(batch.objects.len() as u64, batch.files.len() as u64);
         tracing::debug!(
             batch = id,
             objects = batch.objects.len(),
             files = batch.files.len(),
             "checkpoint committed"
         );
-        Ok(())
     }
+    Ok(stats)
 }

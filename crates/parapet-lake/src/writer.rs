@@ -76,31 +76,56 @@ pub(crate) fn write_sorted(file: File, batches: &[RecordBatch], options: &WriteO
     };
     let schema = first.schema();
     let time_idx = schema.index_of("time").map_err(|e| perr(&e))?;
-    let mut order: Vec<(i64, u32, u32)> = Vec::new();
-    for (b, batch) in batches.iter().enumerate() {
-        let times = batch.column(time_idx).as_primitive::<Int64Type>();
-        for (r, t) in times.values().iter().enumerate() {
-            order.push((*t, b as u32, r as u32));
-        }
-    }
-    order.sort_by_key(|&(t, b, r)| (t, b, r));
     let props = options.properties()?;
     let mut writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| perr(&e))?;
-    let refs: Vec<&RecordBatch> = batches.iter().collect();
-    for chunk in order.chunks(options.row_group_rows.clamp(1024, 64 * 1024)) {
-        let indices: Vec<(usize, usize)> = chunk.iter().map(|&(_, b, r)| (b as usize, r as usize)).collect();
-        let sorted = interleave_record_batch(&refs, &indices)?;
-        writer.write(&sorted).map_err(|e| perr(&e))?;
+    let times_of = |b: &RecordBatch| b.column(time_idx).as_primitive::<Int64Type>().values().clone();
+    // Fast path: batches that are each sorted and do not overlap are written in order, no copy.
+    let mut spans: Vec<(i64, i64, usize)> = Vec::with_capacity(batches.len());
+    let mut each_sorted = true;
+    for (i, b) in batches.iter().enumerate() {
+        let t = times_of(b);
+        each_sorted &= t.windows(2).all(|w| w[0] <= w[1]);
+        if let (Some(first), Some(last)) = (t.first(), t.last()) {
+            spans.push((*first, *last, i));
+        }
+    }
+    spans.sort_by_key(|&(first, _, i)| (first, i));
+    let disjoint = spans.windows(2).all(|w| w[0].1 <= w[1].0);
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let (min_time_ms, max_time_ms);
+    if each_sorted && disjoint {
+        for &(_, _, i) in &spans {
+            writer.write(&batches[i]).map_err(|e| perr(&e))?;
+        }
+        min_time_ms = spans.first().map(|s| s.0);
+        max_time_ms = spans.iter().map(|s| s.1).max();
+    } else {
+        let mut order: Vec<(i64, u32, u32)> = Vec::with_capacity(rows);
+        for (b, batch) in batches.iter().enumerate() {
+            for (r, t) in times_of(batch).iter().enumerate() {
+                order.push((*t, b as u32, r as u32));
+            }
+        }
+        order.sort_unstable();
+        let refs: Vec<&RecordBatch> = batches.iter().collect();
+        for chunk in order.chunks(options.row_group_rows.clamp(1024, 64 * 1024)) {
+            let indices: Vec<(usize, usize)> =
+                chunk.iter().map(|&(_, b, r)| (b as usize, r as usize)).collect();
+            let sorted = interleave_record_batch(&refs, &indices)?;
+            writer.write(&sorted).map_err(|e| perr(&e))?;
+        }
+        min_time_ms = order.first().map(|o| o.0);
+        max_time_ms = order.last().map(|o| o.0);
     }
     let mut file = writer.into_inner().map_err(|e| perr(&e))?;
     file.flush().map_err(|e| perr(&e))?;
     file.sync_all().map_err(|e| perr(&e))?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     Ok(FileStats {
-        rows: order.len() as u64,
+        rows: rows as u64,
         bytes,
-        min_time_ms: order.first().map(|o| o.0),
-        max_time_ms: order.last().map(|o| o.0),
+        min_time_ms,
+        max_time_ms,
     })
 }
 
@@ -124,4 +149,66 @@ pub fn read_parquet(path: &std::path::Path) -> Result<Vec<RecordBatch>> {
         out.push(batch?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudtrail::CloudTrailBuilder;
+    use parapet_model::ApiActivity;
+
+    fn batch(times: &[i64]) -> RecordBatch {
+        let mut b = CloudTrailBuilder::new();
+        for t in times {
+            b.append(
+                &ApiActivity {
+                    time_ms: *t,
+                    raw: "{}",
+                    ..ApiActivity::default()
+                },
+                "111122223333",
+                None,
+                "k",
+            );
+        }
+        b.finish()
+    }
+
+    fn written_times(batches: &[RecordBatch]) -> (Vec<i64>, Option<i64>, Option<i64>) {
+        let dir =
+            std::env::temp_dir().join(format!("parapet-writer-{}-{}", std::process::id(), batches.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!(
+            "{}.parquet",
+            batches.iter().map(|b| b.num_rows()).sum::<usize>()
+        ));
+        let stats = write_sorted(File::create(&path).unwrap(), batches, &WriteOptions::default()).unwrap();
+        let mut times = Vec::new();
+        for b in read_parquet(&path).unwrap() {
+            times.extend(
+                b.column_by_name("time")
+                    .unwrap()
+                    .as_primitive::<Int64Type>()
+                    .values()
+                    .iter(),
+            );
+        }
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(stats.rows as usize, times.len());
+        (times, stats.min_time_ms, stats.max_time_ms)
+    }
+
+    #[test]
+    fn disjoint_sorted_batches_are_written_in_time_order() {
+        assert_eq!(
+            written_times(&[batch(&[10, 11]), batch(&[1, 2])]),
+            (vec![1, 2, 10, 11], Some(1), Some(11))
+        );
+    }
+
+    #[test]
+    fn overlapping_or_unsorted_batches_are_merged() {
+        let got = written_times(&[batch(&[5, 3, 9]), batch(&[1, 2]), batch(&[4, 4])]);
+        assert_eq!(got, (vec![1, 2, 3, 4, 4, 5, 9], Some(1), Some(9)));
+    }
 }

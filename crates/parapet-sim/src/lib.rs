@@ -1,1 +1,246 @@
-//! parapet-sim
+//! parapet-sim: a deterministic simulator of an AWS Organization's CloudTrail logs as an
+//! organisation trail delivers them to a Control Tower Log Archive bucket.
+//!
+//! [`simulate`] writes, under an output folder:
+//! - `accounts.csv` (parapet's account registry format) and `organization.json`;
+//! - `logs/<org>/AWSLogs/<org>/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`, one gzip'd
+//!   `{"Records":[…]}` per account, region and 5-minute window, plus hourly
+//!   `CloudTrail-Digest/` files;
+//! - `truth.jsonl`: one line per injected security scenario, naming its events.
+//!
+//! The same [`SimConfig`] always gives byte-identical output. Each account is generated from its
+//! own random stream, one day at a time, on a pool of worker threads; memory stays bounded by
+//! one account-day of compact event specs per worker.
+//!
+//! Where the output knowingly differs from AWS:
+//! - a log file is stamped with its 5-minute window's end, except the day's last window, which
+//!   is stamped `T2359Z` so that every file sits in the folder of its events' day;
+//! - digest `hashValue`s are SHA-256 of the *uncompressed* log file (as AWS computes them) but
+//!   the digest signature is a deterministic stand-in, not a verifiable RSA signature;
+//! - trail, Config recorder and GuardDuty names are Control Tower's defaults; resources (buckets,
+//!   keys, instances) are invented per account and shared by all its regions.
+
+mod account;
+mod background;
+mod calls;
+mod catalog;
+mod digest;
+mod error;
+mod gzip;
+mod incidents;
+mod inventory;
+mod layout;
+mod org;
+mod principals;
+mod record;
+mod rng;
+mod scenarios;
+mod signin;
+mod writer;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+pub use error::SimError;
+pub use org::{OrgUnit, Organization, Person, SimAccount, HOME_REGION, TRAIL_NAME};
+pub use scenarios::{ScenarioKind, Truth};
+
+/// What to simulate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimConfig {
+    /// Total accounts including management, log-archive and audit; at least 4.
+    pub accounts: usize,
+    /// Days to simulate; at least 1.
+    pub days: u32,
+    pub seed: u64,
+    /// First day, `YYYYMMDD`.
+    pub start_day: String,
+    /// Background events per account per day (on average; weekdays busier than weekends).
+    /// Scenarios and console sign-ins come on top.
+    pub events_per_account_day: u32,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            accounts: 60,
+            days: 7,
+            seed: 42,
+            start_day: "20261101".to_string(),
+            events_per_account_day: 2000,
+        }
+    }
+}
+
+/// What a run wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimSummary {
+    pub org_id: String,
+    pub accounts: usize,
+    pub events: u64,
+    pub log_files: u64,
+    pub digest_files: u64,
+    /// Injected scenario instances (lines of `truth.jsonl`).
+    pub scenarios: u64,
+    pub bytes_written: u64,
+}
+
+/// Reported after each account is finished.
+#[derive(Debug)]
+pub struct SimProgress {
+    pub accounts_done: usize,
+    pub accounts_total: usize,
+    /// Events written so far.
+    pub events: u64,
+}
+
+/// The organisation a config simulates, without writing anything.
+pub fn organization(cfg: &SimConfig) -> Organization {
+    Organization::generate(cfg)
+}
+
+fn validate(cfg: &SimConfig) -> Result<i64, SimError> {
+    if cfg.accounts < 4 {
+        return Err(SimError::Config {
+            field: "accounts",
+            message: format!(
+                "must be at least 4 (management, log-archive, audit and one workload), got {}",
+                cfg.accounts
+            ),
+        });
+    }
+    if cfg.days == 0 {
+        return Err(SimError::Config {
+            field: "days",
+            message: "must be at least 1".to_string(),
+        });
+    }
+    parapet_model::time::parse_day(&cfg.start_day)
+        .map(|ms| ms.div_euclid(1000))
+        .ok_or_else(|| SimError::Config {
+            field: "start_day",
+            message: format!("must be a date as YYYYMMDD, got {:?}", cfg.start_day),
+        })
+}
+
+fn write_small(path: &Path, data: &[u8]) -> Result<u64, SimError> {
+    std::fs::write(path, data).map_err(|e| SimError::io(path, e))?;
+    Ok(data.len() as u64)
+}
+
+/// Simulates the organisation's CloudTrail into `out` (created if missing) and reports progress
+/// after each account.
+pub fn simulate(
+    cfg: &SimConfig,
+    out: &Path,
+    progress: &(dyn Fn(SimProgress) + Sync),
+) -> Result<SimSummary, SimError> {
+    let first_day = validate(cfg)?;
+    let org = Organization::generate(cfg);
+    std::fs::create_dir_all(out).map_err(|e| SimError::io(out, e))?;
+    let mut bytes = write_small(&out.join("accounts.csv"), org.directory().to_csv().as_bytes())?;
+    let mut org_json = org
+        .to_json()
+        .map_err(|e| SimError::io(out.join("organization.json"), std::io::Error::other(e)))?;
+    org_json.push('\n');
+    bytes += write_small(&out.join("organization.json"), org_json.as_bytes())?;
+
+    let plan = scenarios::plan(cfg, &org, first_day);
+    let logs_root = out.join("logs");
+    let total = org.accounts.len();
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, total);
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let events = AtomicU64::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Mutex<Vec<(usize, writer::AccountStats)>> = Mutex::new(Vec::with_capacity(total));
+    let first_error: Mutex<Option<SimError>> = Mutex::new(None);
+
+    let panicked = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| loop {
+                    if failed.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= total {
+                        return;
+                    }
+                    let start = plan.partition_point(|i| i.account < index);
+                    let end = plan.partition_point(|i| i.account <= index);
+                    match writer::run_account(cfg, &org, index, first_day, &plan[start..end], &logs_root) {
+                        Ok(stats) => {
+                            let so_far = events.fetch_add(stats.events, Ordering::Relaxed) + stats.events;
+                            if let Ok(mut r) = results.lock() {
+                                r.push((index, stats));
+                            }
+                            progress(SimProgress {
+                                accounts_done: done.fetch_add(1, Ordering::Relaxed) + 1,
+                                accounts_total: total,
+                                events: so_far,
+                            });
+                        }
+                        Err(e) => {
+                            failed.store(true, Ordering::Relaxed);
+                            if let Ok(mut slot) = first_error.lock() {
+                                slot.get_or_insert(e);
+                            }
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).any(|r| r.is_err())
+    });
+    if let Some(e) = first_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    if panicked {
+        return Err(SimError::Worker);
+    }
+    let mut results = results.into_inner().map_err(|_| SimError::Worker)?;
+    results.sort_by_key(|r| r.0);
+
+    let mut summary = SimSummary {
+        org_id: org.id.clone(),
+        accounts: total,
+        events: 0,
+        log_files: 0,
+        digest_files: 0,
+        scenarios: 0,
+        bytes_written: bytes,
+    };
+    let mut truth = Vec::new();
+    for (_, s) in results {
+        summary.events += s.events;
+        summary.log_files += s.log_files;
+        summary.digest_files += s.digest_files;
+        summary.bytes_written += s.bytes;
+        truth.extend(s.truth);
+    }
+    truth.sort_by(|a, b| {
+        (&a.time, &a.account_id, a.scenario, &a.event_ids).cmp(&(
+            &b.time,
+            &b.account_id,
+            b.scenario,
+            &b.event_ids,
+        ))
+    });
+    summary.scenarios = truth.len() as u64;
+    let truth_path = out.join("truth.jsonl");
+    let mut text = Vec::new();
+    for t in &truth {
+        serde_json::to_writer(&mut text, t)
+            .map_err(|e| SimError::io(&truth_path, std::io::Error::other(e)))?;
+        text.write_all(b"\n").map_err(|e| SimError::io(&truth_path, e))?;
+    }
+    summary.bytes_written += write_small(&truth_path, &text)?;
+    Ok(summary)
+}

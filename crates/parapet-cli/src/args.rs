@@ -1,0 +1,157 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "parapet", version, about = "Security and governance of an AWS Organization from one binary", long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: ./parapet.toml when it exists, else built-in defaults).
+    #[arg(long, short = 'c', global = true, env = "PARAPET_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data folder (lake, state, quarantine); overrides `data.dir` of the config.
+    #[arg(long, global = true, env = "PARAPET_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// No progress bars and no summary lines on stderr.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// More log output (-v, -vv).
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a commented parapet.toml.
+    Init(InitArgs),
+    /// Simulate an organisation's Log Archive bucket (CloudTrail with injected attacks).
+    Simulate(SimulateArgs),
+    /// Ingest logs from a folder or s3://bucket/prefix into the lake, exactly once per object.
+    Ingest(IngestArgs),
+    /// Run read-only SQL over the lake.
+    Query(QueryArgs),
+    /// Look after the lake: stats, compact, recover.
+    Lake(LakeArgs),
+    /// List what ingest could not read, and why.
+    Quarantine(QuarantineArgs),
+    /// Simulate an organisation, ingest it and show what parapet sees (no AWS account needed).
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to write the file.
+    #[arg(default_value = "parapet.toml")]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Number of accounts, including management, log-archive and audit (at least 4).
+    #[arg(long, default_value_t = 60)]
+    pub accounts: usize,
+    #[arg(long, default_value_t = 7)]
+    pub days: u32,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First simulated day, YYYYMMDD.
+    #[arg(long, default_value = "20261101")]
+    pub start_day: String,
+    /// Background events per account per day (scenarios add a few).
+    #[arg(long, default_value_t = 2000)]
+    pub events_per_account_day: u32,
+    /// Output folder (logs/, accounts.csv, truth.jsonl, organization.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Folders, files or s3://bucket/prefix URLs.
+    #[arg(required = true)]
+    pub sources: Vec<String>,
+    /// accounts.csv with id,name,team,env,owner,ou[,channel] (overrides accounts.csv of the config).
+    #[arg(long)]
+    pub accounts: Option<PathBuf>,
+    /// Decoding threads (0 = one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Try objects that earlier runs quarantined again.
+    #[arg(long)]
+    pub retry_quarantined: bool,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    /// The SQL (tables: cloudtrail, cloudtrail_ocsf).
+    pub sql: String,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct LakeArgs {
+    #[command(subcommand)]
+    pub command: LakeCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LakeCommand {
+    /// Tables, partitions, files, rows and bytes.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge each partition's small files into one.
+    Compact {
+        /// Files smaller than this many MiB are merged.
+        #[arg(long, default_value_t = 64)]
+        small_mb: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Finish what an interrupted run left (also done at the start of every write).
+    Recover {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct QuarantineArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where the simulated bucket and the data go.
+    #[arg(long, default_value = "parapet-demo")]
+    pub dir: PathBuf,
+    #[arg(long, default_value_t = 20)]
+    pub accounts: usize,
+    #[arg(long, default_value_t = 2)]
+    pub days: u32,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 1500)]
+    pub events_per_account_day: u32,
+}

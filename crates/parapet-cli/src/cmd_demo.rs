@@ -1,0 +1,102 @@
+//! `parapet demo`: the whole pipeline on a simulated organisation, no AWS account needed.
+//! It grows as features land; today: simulate → ingest → lake stats → sample queries.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use parapet_config::Config;
+use parapet_ingest::DataDir;
+use parapet_lake::OutputFormat;
+
+use crate::args::{Cli, DemoArgs};
+use crate::cmd_ingest::{options, run_ingest};
+use crate::cmd_lake::{print_stats, stats};
+use crate::cmd_query::run_sql;
+use crate::cmd_simulate::{run_simulation, sim_config};
+use crate::context::load_accounts;
+use crate::EXIT_PARTIAL;
+
+const QUERIES: &[(&str, &str)] = &[
+    (
+        "Events per account, with the account's name and team",
+        "SELECT account_name, account_team, accountid, count(*) AS events FROM cloudtrail \
+         GROUP BY account_name, account_team, accountid ORDER BY events DESC LIMIT 8",
+    ),
+    (
+        "Most frequent API calls",
+        "SELECT eventsource, eventname, count(*) AS events FROM cloudtrail \
+         GROUP BY eventsource, eventname ORDER BY events DESC LIMIT 8",
+    ),
+    (
+        "Root console sign-ins",
+        "SELECT eventtime, account_name, sourceipaddress FROM cloudtrail \
+         WHERE eventname = 'ConsoleLogin' AND actor_user_type = 'Root' ORDER BY eventtime",
+    ),
+    (
+        "Security groups opened to the whole internet",
+        "SELECT eventtime, account_name, actor_user_name, api_request_data FROM cloudtrail \
+         WHERE eventname = 'AuthorizeSecurityGroupIngress' \
+         AND (api_request_data LIKE '%0.0.0.0/0%' OR api_request_data LIKE '%::/0%') ORDER BY eventtime LIMIT 10",
+    ),
+    (
+        "CloudTrail tampering",
+        "SELECT eventtime, account_name, eventname, actor_user_name FROM cloudtrail \
+         WHERE eventsource = 'cloudtrail.amazonaws.com' \
+         AND eventname IN ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors') ORDER BY eventtime",
+    ),
+];
+
+pub fn run(cli: &Cli, args: &DemoArgs) -> Result<ExitCode> {
+    let bucket = args.dir.join("bucket");
+    let sim = sim_config(
+        args.accounts,
+        args.days,
+        args.seed,
+        "20261101",
+        args.events_per_account_day,
+    );
+    if !bucket.join("accounts.csv").exists() {
+        run_simulation(cli, &sim, &bucket)?;
+    } else if !cli.quiet {
+        eprintln!("using the simulated bucket already in {}", bucket.display());
+    }
+    let config = Config::default();
+    let data = DataDir::new(cli.data_dir.clone().unwrap_or_else(|| args.dir.join("data")));
+    let accounts = load_accounts(Some(&bucket.join("accounts.csv")))?;
+    let demo_cli = crate::args::Cli {
+        config: None,
+        data_dir: Some(data.root().to_path_buf()),
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        command: crate::args::Command::Quarantine(crate::args::QuarantineArgs { json: false }),
+    };
+    let logs = bucket.join("logs").display().to_string();
+    let reports = run_ingest(
+        &demo_cli,
+        &config,
+        &[logs],
+        &accounts,
+        &options(&config, None, false),
+    )?;
+    println!();
+    print_stats(&stats(&data)?);
+    let stdout = std::io::stdout();
+    for (title, sql) in QUERIES {
+        println!("\n{title}:\n  {sql}");
+        run_sql(&data, sql, OutputFormat::Table, &mut stdout.lock())?;
+    }
+    println!(
+        "\nThe lake is in {}; try: parapet --data-dir {} query \"SELECT eventname, count(*) FROM cloudtrail GROUP BY 1 ORDER BY 2 DESC\"",
+        data.lake_root().display(),
+        data.root().display()
+    );
+    println!(
+        "Ground truth of the injected attacks: {}",
+        bucket.join("truth.jsonl").display()
+    );
+    Ok(if reports.iter().all(|r| r.is_clean()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PARTIAL)
+    })
+}

@@ -1,0 +1,139 @@
+//! `parapet ingest`: folders and S3 prefixes into the lake.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use parapet_aws::{AwsSettings, S3Store};
+use parapet_config::Config;
+use parapet_ingest::{ingest, IngestOptions, IngestReport};
+use parapet_lake::WriteOptions;
+use parapet_model::AccountDirectory;
+use parapet_sources::{LocalDir, ObjectStore};
+
+use crate::args::{Cli, IngestArgs};
+use crate::context::{data_dir, human_bytes, load_accounts, load_config, show_progress};
+use crate::progress::IngestBar;
+use crate::EXIT_PARTIAL;
+
+pub fn options(config: &Config, workers: Option<usize>, retry_quarantined: bool) -> IngestOptions {
+    IngestOptions {
+        workers: workers.unwrap_or(config.ingest.workers),
+        buffer_bytes: (config.ingest.buffer_mb << 20) as usize,
+        max_object_bytes: config.ingest.max_object_mb << 20,
+        retry_quarantined,
+        write: WriteOptions {
+            zstd_level: config.ingest.zstd_level,
+            ..WriteOptions::default()
+        },
+        ..IngestOptions::default()
+    }
+}
+
+pub fn open_store(config: &Config, source: &str) -> Result<Box<dyn ObjectStore>> {
+    if source.starts_with("s3://") {
+        let a = &config.aws;
+        let settings = AwsSettings {
+            region: a.region.clone(),
+            endpoint_url: a.endpoint_url.clone(),
+            profile: a.profile.clone(),
+            force_path_style: a.force_path_style,
+        };
+        Ok(Box::new(S3Store::connect(source, &settings)?))
+    } else {
+        Ok(Box::new(
+            LocalDir::open(std::path::Path::new(source)).with_context(|| format!("opening {source}"))?,
+        ))
+    }
+}
+
+pub fn run_ingest(
+    cli: &Cli,
+    config: &Config,
+    sources: &[String],
+    accounts: &AccountDirectory,
+    options: &IngestOptions,
+) -> Result<Vec<IngestReport>> {
+    let data = data_dir(cli, config);
+    let mut reports = Vec::new();
+    for source in sources {
+        let store = open_store(config, source)?;
+        let bar = IngestBar::new(show_progress(cli));
+        let report = ingest(store.as_ref(), &data, accounts, options, &bar);
+        bar.finish();
+        let report = report.with_context(|| format!("ingesting {source}"))?;
+        if !cli.quiet {
+            print_summary(&report);
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+pub fn run(cli: &Cli, args: &IngestArgs) -> Result<ExitCode> {
+    let config = load_config(cli)?;
+    let accounts = load_accounts(args.accounts.as_deref().or(config.accounts.csv.as_deref()))?;
+    let options = options(&config, args.workers, args.retry_quarantined);
+    let reports = run_ingest(cli, &config, &args.sources, &accounts, &options)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(if reports.iter().all(IngestReport::is_clean) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PARTIAL)
+    })
+}
+
+fn print_summary(r: &IngestReport) {
+    let secs = (r.elapsed_ms as f64 / 1000.0).max(1e-3);
+    eprintln!(
+        "{}: ingested {} objects, {} records ({} read, {} decoded) in {:.1} s ({:.0} records/s); {} files in {} checkpoints",
+        r.source,
+        r.objects_ingested,
+        r.records,
+        human_bytes(r.bytes_read),
+        human_bytes(r.bytes_decoded),
+        secs,
+        r.records as f64 / secs,
+        r.files_written,
+        r.checkpoints,
+    );
+    if r.objects_already_done > 0 {
+        eprintln!(
+            "  {} objects were already in the lake (skipped)",
+            r.objects_already_done
+        );
+    }
+    for s in &r.skipped {
+        eprintln!("  skipped {} {} objects: {}", s.objects, s.kind, s.reason);
+    }
+    if !r.changed.is_empty() {
+        eprintln!(
+            "  warning: {} objects changed size since they were ingested and were not read again, e.g. {}",
+            r.changed.len(),
+            r.changed[0]
+        );
+    }
+    let show = |title: &str, list: &[parapet_ingest::ProblemObject]| {
+        if list.is_empty() {
+            return;
+        }
+        eprintln!("  {title} ({}):", list.len());
+        for p in list.iter().take(20) {
+            eprintln!("    {}: {}", p.key, p.reason);
+        }
+        if list.len() > 20 {
+            eprintln!("    … and {} more (parapet quarantine)", list.len() - 20);
+        }
+    };
+    show("quarantined objects", &r.quarantined);
+    show("objects with rejected records", &r.rejected);
+    show("objects that could not be fetched (retried next run)", &r.failed);
+    let rec = &r.recovery;
+    if rec.batches_finished + rec.debris_removed > 0 {
+        eprintln!(
+            "  recovered an interrupted run: {} batches finished, {} staged files removed",
+            rec.batches_finished, rec.debris_removed
+        );
+    }
+}

@@ -1,0 +1,62 @@
+//! Loading what every command needs: the config, the data folder, the account directory.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use parapet_config::Config;
+use parapet_ingest::DataDir;
+use parapet_model::AccountDirectory;
+
+use crate::args::Cli;
+
+pub fn load_config(cli: &Cli) -> Result<Config> {
+    let path = match &cli.config {
+        Some(p) => Some(p.clone()),
+        None => Some(PathBuf::from("parapet.toml")).filter(|p| p.exists()),
+    };
+    match path {
+        Some(p) => Ok(Config::load(&p)?),
+        None => Ok(Config::default()),
+    }
+}
+
+pub fn data_dir(cli: &Cli, config: &Config) -> DataDir {
+    DataDir::new(cli.data_dir.clone().unwrap_or_else(|| config.data.dir.clone()))
+}
+
+pub fn load_accounts(path: Option<&Path>) -> Result<AccountDirectory> {
+    let Some(path) = path else {
+        return Ok(AccountDirectory::default());
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    AccountDirectory::from_csv(&text).with_context(|| format!("{}", path.display()))
+}
+
+/// Whether to draw progress bars: on a terminal, unless --quiet.
+pub fn show_progress(cli: &Cli) -> bool {
+    use std::io::IsTerminal;
+    !cli.quiet && std::io::stderr().is_terminal()
+}
+
+/// A tokio runtime for the async parts (DataFusion).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

@@ -1,0 +1,106 @@
+//! Small commands and errors a user sees: init, config errors, read-only SQL, exit codes.
+
+use crate::support::{ok, parapet, run};
+
+#[test]
+fn init_writes_a_config_that_loads_and_refuses_to_overwrite() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("parapet.toml");
+    ok(parapet().args(["--quiet", "init"]).arg(&path));
+    assert!(std::fs::read_to_string(&path)
+        .expect("written")
+        .contains("[ingest]"));
+    let out = run(parapet().arg("init").arg(&path));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    // The written config is used: its data dir is relative to the file.
+    let stats = ok(parapet()
+        .arg("--config")
+        .arg(&path)
+        .args(["lake", "stats", "--json"]));
+    assert!(
+        stats.contains(&tmp.path().join("parapet-data/lake").display().to_string()),
+        "{stats}"
+    );
+}
+
+#[test]
+fn config_errors_name_the_file_and_key() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("bad.toml");
+    std::fs::write(&path, "version = 1\n[ingest]\nbuffer_mb = 0\n").expect("write");
+    let out = run(parapet().arg("--config").arg(&path).args(["lake", "stats"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("ingest.buffer_mb"),
+        "{err}"
+    );
+}
+
+#[test]
+fn queries_are_read_only_and_errors_are_clear() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    for sql in [
+        "CREATE TABLE t AS SELECT 1",
+        "INSERT INTO cloudtrail_ocsf SELECT * FROM cloudtrail_ocsf",
+        "DROP VIEW cloudtrail",
+    ] {
+        let out = run(parapet().arg("--data-dir").arg(&data).args(["query", sql]));
+        assert_eq!(out.status.code(), Some(1), "{sql}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("only reading queries are allowed"),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run(parapet()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["query", "SELECT nosuchcolumn FROM cloudtrail"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuchcolumn"));
+    // An empty lake answers, it does not fail.
+    let out = ok(parapet().arg("--data-dir").arg(&data).args([
+        "query",
+        "--format",
+        "csv",
+        "SELECT count(*) AS n FROM cloudtrail",
+    ]));
+    assert_eq!(out, "n\n0\n");
+}
+
+#[test]
+fn partial_ingest_exits_with_code_3_and_says_why() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("broken.json"), "{\"Records\": [").expect("write");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/cloudtrail/otrf/ec2_proxy_s3_exfiltration_2020-09-14011940.json"),
+        src.join("good.json"),
+    )
+    .expect("copy");
+    let out = run(parapet()
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .arg("ingest")
+        .arg(&src));
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("broken.json: invalid JSON at line 1 column 13"),
+        "{err}"
+    );
+    assert!(err.contains("ingested 1 objects, 103 records"), "{err}");
+    let q = ok(parapet()
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .args(["quarantine"]));
+    assert!(
+        q.contains("broken.json") && q.contains("reason: invalid JSON"),
+        "{q}"
+    );
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `parapet` binary, one module per command or concern.
+
+mod cli;
+mod duckdb;
+mod kill;
+mod pipeline;
+mod s3;
+mod support;
