@@ -9,7 +9,10 @@ Results go to stdout as Markdown and to <dir>/results.json.
 """
 import argparse, json, os, shutil, statistics, subprocess, sys, time
 
-def run(cmd, env=None, cwd=None):
+class Failed(Exception):
+    pass
+
+def run(cmd, env=None, cwd=None, allow_fail=False):
     """Runs a command, returns (seconds, peak RSS in MiB, stdout)."""
     start = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
@@ -21,6 +24,8 @@ def run(cmd, env=None, cwd=None):
     secs = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 3):
+        if allow_fail:
+            raise Failed(f"exit code {code}: {err.decode(errors='replace')[-300:]}")
         sys.stderr.write(err.decode(errors="replace"))
         raise SystemExit(f"command failed ({code}): {' '.join(cmd)}")
     return secs, usage.ru_maxrss / 1024.0, out.decode(errors="replace")
@@ -37,7 +42,8 @@ import duckdb, sys
 logs, out, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
 con = duckdb.connect()
 con.execute(f"SET threads TO {threads}")
-con.execute(f"SET preserve_insertion_order = false")
+con.execute("SET preserve_insertion_order = false")
+con.execute("SET enable_progress_bar = false")
 glob = logs + "/*/AWSLogs/*/*/CloudTrail/*/*/*/*/*.json.gz"
 con.execute(f'''
 COPY (
@@ -63,6 +69,7 @@ import duckdb, sys, time
 source, sql, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
 con = duckdb.connect()
 con.execute(f"SET threads TO {threads}")
+con.execute("SET enable_progress_bar = false")
 con.execute(f"CREATE VIEW cloudtrail AS SELECT * FROM {source}")
 rows = con.execute(sql).fetchall()
 print(len(rows))
@@ -84,23 +91,29 @@ def main():
     ap.add_argument("--accounts", type=int, default=60)
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--one-core-max", type=int, default=1000000, help="one-core runs only up to this size")
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     cores = os.cpu_count() or 1
     results = {"cores": cores, "duckdb": subprocess.check_output([args.python, "-c", "import duckdb; print(duckdb.__version__)"]).decode().strip(), "sizes": []}
     for size in [int(s) for s in args.sizes.split(",")]:
-        per_day = max(1, size // (args.accounts * args.days))
-        sim = os.path.join(args.dir, f"sim-{size}")
+        # Same density at every size (about 24,000 events per account-day, ~16 per 5-minute file):
+        # the number of days grows with the size, up to --days.
+        days = max(1, min(args.days, round(size / (args.accounts * 24000))))
+        per_day = max(1, size // (args.accounts * days))
+        sim = os.path.join(args.dir, f"sim-{size}-{args.accounts}x{days}")
         if not os.path.exists(os.path.join(sim, "truth.jsonl")):
             shutil.rmtree(sim, ignore_errors=True)
-            secs, rss, _ = run([args.parapet, "--quiet", "simulate", "--accounts", str(args.accounts), "--days", str(args.days),
+            secs, rss, _ = run([args.parapet, "--quiet", "simulate", "--accounts", str(args.accounts), "--days", str(days),
                                 "--events-per-account-day", str(per_day), "--out", sim])
             print(f"simulated {size} in {secs:.1f}s", file=sys.stderr)
         logs = os.path.join(sim, "logs")
         gz_bytes = du(logs)
-        r = {"target_events": size, "gzip_bytes": gz_bytes}
+        r = {"target_events": size, "accounts": args.accounts, "days": days, "events_per_account_day": per_day,
+             "gzip_bytes": gz_bytes, "objects": sum(len(fs) for d, fs in ((d, [f for f in fs if f.endswith('.json.gz') and '/CloudTrail/' in os.path.join(d, f)]) for d, _, fs in os.walk(logs)))}
         # parapet ingest, all cores and one core.
-        for label, prefix, workers in (("all_cores", [], "0"), ("one_core", ["taskset", "-c", "0"], "1")):
+        one_core = size <= args.one_core_max
+        for label, prefix, workers in (("all_cores", [], "0"), ("one_core", ["taskset", "-c", "0"], "1"))[: 2 if one_core else 1]:
             data = os.path.join(args.dir, f"data-{size}-{label}")
             shutil.rmtree(data, ignore_errors=True)
             secs, rss, out = run(prefix + [args.parapet, "--quiet", "--data-dir", data, "ingest", "--json", "--workers", workers,
@@ -111,12 +124,17 @@ def main():
                                             "files": rep["files_written"], "lake_bytes": du(os.path.join(data, "lake"))}
             print(f"parapet ingest {size} {label}: {secs:.1f}s {rss:.0f} MiB", file=sys.stderr)
         # DuckDB read_json -> Parquet, all cores and one core.
-        for label, prefix, threads in (("all_cores", [], cores), ("one_core", ["taskset", "-c", "0"], 1)):
+        for label, prefix, threads in (("all_cores", [], cores), ("one_core", ["taskset", "-c", "0"], 1))[: 2 if one_core else 1]:
             out_file = os.path.join(args.dir, f"duck-{size}-{label}.parquet")
             if os.path.exists(out_file):
                 os.remove(out_file)
-            secs, rss, out = run(prefix + [args.python, "-c", DUCK_INGEST, logs, out_file, str(threads)])
-            rows = int(out.strip())
+            try:
+                secs, rss, out = run(prefix + [args.python, "-c", DUCK_INGEST, logs, out_file, str(threads)], allow_fail=True)
+            except Failed as e:
+                r[f"duckdb_ingest_{label}"] = {"failed": str(e)}
+                print(f"duckdb ingest {size} {label}: FAILED {e}", file=sys.stderr)
+                continue
+            rows = int(out.strip().splitlines()[-1])
             r[f"duckdb_ingest_{label}"] = {"secs": secs, "rss_mib": rss, "records": rows, "events_per_s": rows / secs,
                                            "mb_per_s": gz_bytes / 1e6 / secs, "parquet_bytes": os.path.getsize(out_file)}
             print(f"duckdb ingest {size} {label}: {secs:.1f}s {rss:.0f} MiB", file=sys.stderr)
@@ -136,7 +154,7 @@ def main():
                 p = timed([args.parapet, "--quiet", "--data-dir", data, "query", "--format", "csv", sql.replace("FROM cloudtrail", "FROM cloudtrail_ocsf")])
                 d_lake = timed([args.python, "-c", DUCK_QUERY, lake_glob, sql, str(cores)])
                 q = {"stage": stage, "query": name, "sql": sql, "parapet_secs": p, "duckdb_on_parapet_lake_secs": d_lake}
-                if stage == "as_ingested":
+                if stage == "as_ingested" and os.path.exists(os.path.join(args.dir, f"duck-{size}-all_cores.parquet")):
                     q["duckdb_on_own_parquet_secs"] = timed([args.python, "-c", DUCK_QUERY, duck_file, sql, str(cores)])
                 qres.append(q)
                 print(f"query {name} {stage}: parapet {p:.2f}s duckdb {d_lake:.2f}s", file=sys.stderr)

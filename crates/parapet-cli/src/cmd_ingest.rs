@@ -19,6 +19,7 @@ pub fn options(config: &Config, workers: Option<usize>, retry_quarantined: bool)
     IngestOptions {
         workers: workers.unwrap_or(config.ingest.workers),
         buffer_bytes: (config.ingest.buffer_mb << 20) as usize,
+        flush_interval: std::time::Duration::from_secs(config.ingest.flush_secs),
         max_object_bytes: config.ingest.max_object_mb << 20,
         retry_quarantined,
         write: WriteOptions {

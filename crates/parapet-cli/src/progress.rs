@@ -7,16 +7,19 @@ pub struct IngestBar {
     bar: ProgressBar,
 }
 
+/// A bar drawn on stderr, or hidden.
+fn bar(visible: bool) -> ProgressBar {
+    let target = if visible {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    ProgressBar::with_draw_target(None, target)
+}
+
 impl IngestBar {
     pub fn new(visible: bool) -> IngestBar {
-        let bar = ProgressBar::with_draw_target(
-            None,
-            if visible {
-                ProgressDrawTarget::stderr()
-            } else {
-                ProgressDrawTarget::hidden()
-            },
-        );
+        let bar = bar(visible);
         bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
@@ -45,14 +48,7 @@ impl Progress for IngestBar {
 }
 
 pub fn spinner(visible: bool, msg: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(
-        None,
-        if visible {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
+    let bar = bar(visible);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} {pos}/{len}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),

@@ -61,6 +61,7 @@ pub struct AccountsConfig {
 pub struct IngestConfig {
     pub workers: usize,
     pub buffer_mb: u64,
+    pub flush_secs: u64,
     pub max_object_mb: u64,
     pub zstd_level: i32,
 }
@@ -69,7 +70,8 @@ impl Default for IngestConfig {
     fn default() -> Self {
         IngestConfig {
             workers: 0,
-            buffer_mb: 64,
+            buffer_mb: 32,
+            flush_secs: 60,
             max_object_mb: 256,
             zstd_level: 3,
         }
@@ -142,6 +144,12 @@ impl Config {
             return Err(format!(
                 "key `ingest.buffer_mb`: expected 1 to 16384 (MiB), found {}",
                 i.buffer_mb
+            ));
+        }
+        if i.flush_secs > 86_400 {
+            return Err(format!(
+                "key `ingest.flush_secs`: expected 0 to 86400 (seconds), found {}",
+                i.flush_secs
             ));
         }
         if i.max_object_mb == 0 || i.max_object_mb > 65_536 {

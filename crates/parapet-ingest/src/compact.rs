@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use parapet_lake::read_parquet;
 use parapet_lake::WriteOptions;
 use parapet_model::PartitionKey;
-use parapet_store::{BatchCommit, FileRecord};
+use parapet_store::BatchCommit;
 
 use crate::recover::recover;
 use crate::{DataDir, Result};
@@ -78,16 +78,7 @@ pub fn compact(
         let commit = BatchCommit {
             kind: "compact".into(),
             objects: Vec::new(),
-            files: vec![FileRecord {
-                table: staged.table.clone(),
-                partition: staged.partition.clone(),
-                path: staged.path.clone(),
-                staged_path: staged.staged_path.clone(),
-                rows: staged.rows,
-                bytes: staged.bytes,
-                min_time_ms: staged.min_time_ms,
-                max_time_ms: staged.max_time_ms,
-            }],
+            files: vec![crate::file_record(staged.clone())],
             replaces: files.iter().map(|f| f.path.clone()).collect(),
         };
         let id = ledger.commit_batch(&commit)?;

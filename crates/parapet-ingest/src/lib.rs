@@ -43,3 +43,17 @@ pub enum IngestError {
 }
 
 pub type Result<T, E = IngestError> = std::result::Result<T, E>;
+
+/// The ledger's record of a file the lake staged.
+pub(crate) fn file_record(staged: parapet_lake::StagedFile) -> parapet_store::FileRecord {
+    parapet_store::FileRecord {
+        table: staged.table,
+        partition: staged.partition,
+        path: staged.path,
+        staged_path: staged.staged_path,
+        rows: staged.rows,
+        bytes: staged.bytes,
+        min_time_ms: staged.min_time_ms,
+        max_time_ms: staged.max_time_ms,
+    }
+}

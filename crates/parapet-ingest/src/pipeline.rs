@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parapet_lake::arrow::array::RecordBatch;
 use parapet_lake::cloudtrail::{CloudTrailBuilder, TABLE};
@@ -15,7 +15,7 @@ use parapet_model::{AccountDirectory, AccountId, ApiActivity, PartitionKey};
 use parapet_sources::{
     classify_key, decode_cloudtrail, gunzip_limited, is_gzip, ObjectKind, ObjectMeta, ObjectStore, StoreError,
 };
-use parapet_store::{BatchCommit, FileRecord, ObjectRecord, ObjectStatus, Store};
+use parapet_store::{BatchCommit, ObjectRecord, ObjectStatus, Store};
 
 use crate::quarantine::{quarantine_object, quarantine_rejects};
 use crate::recover::{recover, RecoveryReport};
@@ -28,6 +28,8 @@ pub struct IngestOptions {
     pub workers: usize,
     /// Checkpoint when the buffered rows hold this many bytes.
     pub buffer_bytes: usize,
+    /// Checkpoint when this long has passed since the last one (and something is buffered).
+    pub flush_interval: Duration,
     /// Objects larger than this (compressed or not) are quarantined.
     pub max_object_bytes: u64,
     /// Checkpoint at least every this many objects (bounds a ledger transaction).
@@ -41,7 +43,8 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             workers: 0,
-            buffer_bytes: 64 << 20,
+            buffer_bytes: 32 << 20,
+            flush_interval: Duration::from_secs(60),
             max_object_bytes: 256 << 20,
             max_objects_per_checkpoint: 20_000,
             retry_quarantined: false,
@@ -173,6 +176,7 @@ struct Job<'a> {
     max_object_bytes: u64,
     /// A quarter of the checkpoint buffer, so that groups never hide the memory bound.
     group_bytes: usize,
+    flush_interval: Duration,
 }
 
 /// Ingests every new object of `store` into the lake of `data`.
@@ -255,6 +259,7 @@ pub fn ingest(
         quarantine_root: &quarantine_root,
         max_object_bytes: options.max_object_bytes,
         group_bytes: (options.buffer_bytes / 4).clamp(4 << 10, GROUP_BYTES),
+        flush_interval: options.flush_interval,
     };
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -316,9 +321,13 @@ pub fn ingest(
 
 fn worker(job: &Job<'_>, todo: &[ObjectMeta], next: &AtomicUsize, stop: &AtomicBool, tx: SyncSender<Done>) {
     let mut group = Group::default();
+    let mut started = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         let index = next.fetch_add(1, Ordering::Relaxed);
         let Some(meta) = todo.get(index) else { break };
+        if group.objects.is_empty() {
+            started = Instant::now();
+        }
         match process(job, meta, &mut group.parts) {
             Ok(outcome) => group.objects.push((index, outcome)),
             Err(e) => {
@@ -326,9 +335,8 @@ fn worker(job: &Job<'_>, todo: &[ObjectMeta], next: &AtomicUsize, stop: &AtomicB
                 return;
             }
         }
-        if (group.rows() >= GROUP_ROWS || group.bytes() >= job.group_bytes)
-            && tx.send(group.finish(None)).is_err()
-        {
+        let full = group.rows() >= GROUP_ROWS || group.bytes() >= job.group_bytes;
+        if (full || started.elapsed() >= job.flush_interval) && tx.send(group.finish(None)).is_err() {
             return;
         }
     }
@@ -451,12 +459,15 @@ struct Collector<'a> {
 
 impl Collector<'_> {
     fn run(&mut self, rx: Receiver<Done>) -> Result<()> {
+        let mut last = Instant::now();
         for done in rx {
             self.accept(done)?;
             if self.buffered_bytes >= self.options.buffer_bytes
                 || self.pending.len() >= self.options.max_objects_per_checkpoint
+                || last.elapsed() >= self.options.flush_interval
             {
                 self.checkpoint()?;
+                last = Instant::now();
             }
         }
         self.checkpoint()
@@ -586,17 +597,7 @@ fn committer(
     for checkpoint in rx {
         let mut files = Vec::with_capacity(checkpoint.buffers.len());
         for (pk, batches) in checkpoint.buffers {
-            let staged = lake.stage(TABLE, &pk, &batches, write)?;
-            files.push(FileRecord {
-                table: staged.table,
-                partition: staged.partition,
-                path: staged.path,
-                staged_path: staged.staged_path,
-                rows: staged.rows,
-                bytes: staged.bytes,
-                min_time_ms: staged.min_time_ms,
-                max_time_ms: staged.max_time_ms,
-            });
+            files.push(crate::file_record(lake.stage(TABLE, &pk, &batches, write)?));
         }
         lake.sync_staging()?;
         let batch = BatchCommit {

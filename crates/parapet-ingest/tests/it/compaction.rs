@@ -52,3 +52,35 @@ fn compaction_merges_small_files_and_keeps_rows() {
     let again = compact(&data, &CompactOptions::default(), &|_, _| {}).expect("compacts");
     assert_eq!(again.partitions_compacted, 0);
 }
+
+#[test]
+fn a_flush_interval_commits_without_waiting_for_a_full_buffer() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = LocalDir::open(&testdata().join("invictus")).expect("opens");
+    // A buffer that never fills, and small groups: only the interval can cause checkpoints.
+    let options = |interval| IngestOptions {
+        buffer_bytes: 1 << 30,
+        flush_interval: interval,
+        workers: 1,
+        ..IngestOptions::default()
+    };
+    let never = ingest(
+        &store,
+        &DataDir::new(tmp.path().join("a")),
+        &AccountDirectory::default(),
+        &options(std::time::Duration::from_secs(3600)),
+        &(),
+    )
+    .expect("ingests");
+    assert_eq!(never.checkpoints, 1);
+    let always = ingest(
+        &store,
+        &DataDir::new(tmp.path().join("b")),
+        &AccountDirectory::default(),
+        &options(std::time::Duration::ZERO),
+        &(),
+    )
+    .expect("ingests");
+    assert!(always.checkpoints > 1, "{} checkpoints", always.checkpoints);
+    assert_eq!(always.records, never.records);
+}
