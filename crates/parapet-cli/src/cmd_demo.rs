@@ -63,16 +63,10 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<ExitCode> {
     let config = Config::default();
     let data = DataDir::new(cli.data_dir.clone().unwrap_or_else(|| args.dir.join("data")));
     let accounts = load_accounts(Some(&bucket.join("accounts.csv")))?;
-    let demo_cli = crate::args::Cli {
-        config: None,
-        data_dir: Some(data.root().to_path_buf()),
-        quiet: cli.quiet,
-        verbose: cli.verbose,
-        command: crate::args::Command::Quarantine(crate::args::QuarantineArgs { json: false }),
-    };
     let logs = bucket.join("logs").display().to_string();
     let reports = run_ingest(
-        &demo_cli,
+        cli,
+        &data,
         &config,
         &[logs],
         &accounts,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use parapet_aws::{AwsSettings, S3Store};
 use parapet_config::Config;
-use parapet_ingest::{ingest, IngestOptions, IngestReport};
+use parapet_ingest::{ingest, DataDir, IngestOptions, IngestReport};
 use parapet_lake::WriteOptions;
 use parapet_model::AccountDirectory;
 use parapet_sources::{LocalDir, ObjectStore};
@@ -49,17 +49,17 @@ pub fn open_store(config: &Config, source: &str) -> Result<Box<dyn ObjectStore>>
 
 pub fn run_ingest(
     cli: &Cli,
+    data: &DataDir,
     config: &Config,
     sources: &[String],
     accounts: &AccountDirectory,
     options: &IngestOptions,
 ) -> Result<Vec<IngestReport>> {
-    let data = data_dir(cli, config);
     let mut reports = Vec::new();
     for source in sources {
         let store = open_store(config, source)?;
         let bar = IngestBar::new(show_progress(cli));
-        let report = ingest(store.as_ref(), &data, accounts, options, &bar);
+        let report = ingest(store.as_ref(), data, accounts, options, &bar);
         bar.finish();
         let report = report.with_context(|| format!("ingesting {source}"))?;
         if !cli.quiet {
@@ -74,7 +74,8 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let accounts = load_accounts(args.accounts.as_deref().or(config.accounts.csv.as_deref()))?;
     let options = options(&config, args.workers, args.retry_quarantined);
-    let reports = run_ingest(cli, &config, &args.sources, &accounts, &options)?;
+    let data = data_dir(cli, &config);
+    let reports = run_ingest(cli, &data, &config, &args.sources, &accounts, &options)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
