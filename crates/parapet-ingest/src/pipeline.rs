@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use parapet_lake::arrow::array::RecordBatch;
@@ -131,7 +132,7 @@ enum Outcome {
 /// partition. A group is accepted whole into one checkpoint, so exactly-once stays per object
 /// while the per-object cost of building and writing Arrow arrays is shared by many objects.
 struct Done {
-    objects: Vec<(usize, Outcome)>,
+    objects: Vec<(ObjectMeta, Outcome)>,
     partitions: Vec<(PartitionKey, RecordBatch)>,
     error: Option<IngestError>,
 }
@@ -143,7 +144,7 @@ const GROUP_BYTES: usize = 8 << 20;
 
 #[derive(Default)]
 struct Group {
-    objects: Vec<(usize, Outcome)>,
+    objects: Vec<(ObjectMeta, Outcome)>,
     parts: Vec<(PartitionKey, CloudTrailBuilder)>,
 }
 
@@ -202,55 +203,10 @@ pub fn ingest(
         tracing::info!(objects = n, "retrying quarantined objects");
     }
 
-    // 1. List, and keep what is new.
-    let mut todo: Vec<ObjectMeta> = Vec::new();
-    let mut skipped: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
-    let mut ledger_err = None;
-    store
-        .list(&mut |meta| {
-            report.objects_listed += 1;
-            let key = classify_key(&meta.key);
-            if let Some(reason) = key.skip_reason {
-                *skipped.entry((key.kind.as_str(), reason)).or_default() += 1;
-                return;
-            }
-            match ledger.object(&uri, &meta.key) {
-                Ok(Some(done)) => {
-                    report.objects_already_done += 1;
-                    if done.size != meta.size || (done.etag.is_some() && done.etag != meta.etag) {
-                        report.changed.push(meta.key);
-                    }
-                }
-                Ok(None) => todo.push(meta),
-                Err(e) => {
-                    ledger_err.get_or_insert(e);
-                }
-            }
-        })
-        .map_err(|source| IngestError::List {
-            uri: uri.clone(),
-            source,
-        })?;
-    if let Some(e) = ledger_err {
-        return Err(e.into());
-    }
-    report.skipped = skipped
-        .into_iter()
-        .map(|((kind, reason), objects)| SkipCount {
-            kind,
-            reason: reason.to_string(),
-            objects,
-        })
-        .collect();
-    report.objects_skipped = report.skipped.iter().map(|s| s.objects).sum();
-    progress.listed(todo.len() as u64, todo.iter().map(|m| m.size).sum());
-
-    // 2. Decode on workers; collect and checkpoint here.
     let workers = match options.workers {
         0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
         n => n,
-    }
-    .min(todo.len().max(1));
+    };
     let quarantine_root = data.quarantine_root();
     let job = Job {
         store,
@@ -261,17 +217,25 @@ pub fn ingest(
         group_bytes: (options.buffer_bytes / 4).clamp(4 << 10, GROUP_BYTES),
         flush_interval: options.flush_interval,
     };
-    let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let result: Result<CommitStats> = std::thread::scope(|s| {
+    let result: Result<(CommitStats, Listing)> = std::thread::scope(|s| {
+        // 1. The lister streams new objects to the workers (memory stays flat however many
+        // objects the store holds); 2. workers decode; 3. the collector buffers; 4. the
+        // committer writes.
+        let (list_tx, list_rx) = sync_channel::<ObjectMeta>(1024);
+        let (uri, stop_ref) = (&uri, &stop);
+        let lister = s.spawn(move || list_new_objects(store, data, uri, progress, stop_ref, list_tx));
+        // Shared by the workers; the last one to stop closes it, which stops the lister.
+        let list_rx = Arc::new(Mutex::new(list_rx));
         let (tx, rx) = sync_channel::<Done>(workers * 2);
         let mut handles = Vec::new();
         for _ in 0..workers {
             let tx = tx.clone();
-            let (job, todo, next, stop) = (&job, &todo, &next, &stop);
-            handles.push(s.spawn(move || worker(job, todo, next, stop, tx)));
+            let (job, list_rx, stop) = (&job, Arc::clone(&list_rx), &stop);
+            handles.push(s.spawn(move || worker(job, &list_rx, stop, tx)));
         }
         drop(tx);
+        drop(list_rx);
         // Rendezvous: at most one checkpoint being written and one being filled.
         let (commit_tx, commit_rx) = sync_channel::<Checkpoint>(0);
         let (lake, write) = (&lake, &options.write);
@@ -280,8 +244,7 @@ pub fn ingest(
         let mut collector = Collector {
             commits: commit_tx,
             options,
-            uri: &uri,
-            todo: &todo,
+            uri,
             report: &mut report,
             progress,
             buffers: BTreeMap::new(),
@@ -301,14 +264,29 @@ pub fn ingest(
         for h in handles {
             h.join().map_err(|p| IngestError::Worker(panic_message(p)))?;
         }
+        // Workers are gone, so a lister still sending finds the channel closed and stops.
+        let listing = lister.join().map_err(|p| IngestError::Worker(panic_message(p)))?;
         // The committer's own error explains a failed hand-off better than the hand-off does.
         let stats = committer
             .join()
             .map_err(|p| IngestError::Worker(panic_message(p)))??;
         collected?;
-        Ok(stats)
+        Ok((stats, listing?))
     });
-    let stats = result?;
+    let (stats, listing) = result?;
+    report.objects_listed = listing.listed;
+    report.objects_already_done = listing.already_done;
+    report.changed = listing.changed;
+    report.skipped = listing
+        .skipped
+        .into_iter()
+        .map(|((kind, reason), objects)| SkipCount {
+            kind,
+            reason: reason.to_string(),
+            objects,
+        })
+        .collect();
+    report.objects_skipped += report.skipped.iter().map(|s| s.objects).sum::<u64>();
     report.objects_ingested = stats.objects_ingested;
     report.objects_quarantined = stats.objects_quarantined;
     report.bytes_read = stats.bytes_read;
@@ -319,17 +297,86 @@ pub fn ingest(
     Ok(report)
 }
 
-fn worker(job: &Job<'_>, todo: &[ObjectMeta], next: &AtomicUsize, stop: &AtomicBool, tx: SyncSender<Done>) {
+/// What the lister saw.
+#[derive(Default)]
+struct Listing {
+    listed: u64,
+    already_done: u64,
+    skipped: BTreeMap<(&'static str, &'static str), u64>,
+    changed: Vec<String>,
+}
+
+/// Lists the store and sends every object the ledger does not hold to the workers. Reads the
+/// ledger through its own connection (SQLite in WAL mode lets it read beside the committer).
+fn list_new_objects(
+    store: &dyn ObjectStore,
+    data: &DataDir,
+    uri: &str,
+    progress: &dyn Progress,
+    stop: &AtomicBool,
+    tx: SyncSender<ObjectMeta>,
+) -> Result<Listing> {
+    let ledger = data.open_store()?;
+    let mut listing = Listing::default();
+    let (mut new_objects, mut new_bytes) = (0u64, 0u64);
+    let mut failure: Option<IngestError> = None;
+    let listed = store.list(&mut |meta| {
+        if failure.is_some() || stop.load(Ordering::Relaxed) {
+            return;
+        }
+        listing.listed += 1;
+        let key = classify_key(&meta.key);
+        if let Some(reason) = key.skip_reason {
+            *listing.skipped.entry((key.kind.as_str(), reason)).or_default() += 1;
+            return;
+        }
+        match ledger.object(uri, &meta.key) {
+            Ok(Some(done)) => {
+                listing.already_done += 1;
+                if done.size != meta.size || (done.etag.is_some() && done.etag != meta.etag) {
+                    listing.changed.push(meta.key);
+                }
+            }
+            Ok(None) => {
+                new_objects += 1;
+                new_bytes += meta.size;
+                if new_objects % 1024 == 0 {
+                    progress.listed(new_objects, new_bytes);
+                }
+                if tx.send(meta).is_err() {
+                    // The workers stopped (an error elsewhere ends the run).
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+            Err(e) => failure = Some(e.into()),
+        }
+    });
+    progress.listed(new_objects, new_bytes);
+    listed.map_err(|source| IngestError::List {
+        uri: uri.to_string(),
+        source,
+    })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(listing),
+    }
+}
+
+fn worker(job: &Job<'_>, objects: &Mutex<Receiver<ObjectMeta>>, stop: &AtomicBool, tx: SyncSender<Done>) {
     let mut group = Group::default();
     let mut started = Instant::now();
     while !stop.load(Ordering::Relaxed) {
-        let index = next.fetch_add(1, Ordering::Relaxed);
-        let Some(meta) = todo.get(index) else { break };
+        // Taking the next object holds the lock only while waiting for it.
+        let next = match objects.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => break,
+        };
+        let Ok(meta) = next else { break };
         if group.objects.is_empty() {
             started = Instant::now();
         }
-        match process(job, meta, &mut group.parts) {
-            Ok(outcome) => group.objects.push((index, outcome)),
+        match process(job, &meta, &mut group.parts) {
+            Ok(outcome) => group.objects.push((meta, outcome)),
             Err(e) => {
                 let _ = tx.send(group.finish(Some(e)));
                 return;
@@ -449,7 +496,6 @@ struct Collector<'a> {
     commits: SyncSender<Checkpoint>,
     options: &'a IngestOptions,
     uri: &'a str,
-    todo: &'a [ObjectMeta],
     report: &'a mut IngestReport,
     progress: &'a dyn Progress,
     buffers: BTreeMap<PartitionKey, Vec<RecordBatch>>,
@@ -481,14 +527,13 @@ impl Collector<'_> {
             self.buffered_bytes += batch.get_array_memory_size();
             self.buffers.entry(pk).or_default().push(batch);
         }
-        for (index, outcome) in done.objects {
-            self.accept_object(index, outcome);
+        for (meta, outcome) in done.objects {
+            self.accept_object(&meta, outcome);
         }
         Ok(())
     }
 
-    fn accept_object(&mut self, index: usize, outcome: Outcome) {
-        let meta = &self.todo[index];
+    fn accept_object(&mut self, meta: &ObjectMeta, outcome: Outcome) {
         let record = |status, records, rejected, reason: Option<String>, path: Option<String>| ObjectRecord {
             source: self.uri.to_string(),
             key: meta.key.clone(),
