@@ -50,7 +50,7 @@ pub fn compact(
     let lake = data.open_lake()?;
     let mut ledger = data.open_store()?;
     recover(&lake, &mut ledger, &lock)?;
-    let mut groups: BTreeMap<(String, String), Vec<parapet_store::LakeFile>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Vec<parapet_store::LiveFile>> = BTreeMap::new();
     for f in ledger.live_files(None)? {
         if f.bytes < options.small_file_bytes {
             groups

@@ -10,6 +10,6 @@ pub mod key;
 pub mod store;
 
 pub use cloudtrail::{decode_cloudtrail, CloudTrailFile, DecodeError, RecordReject};
-pub use decompress::{gunzip_limited, is_gzip, maybe_gunzip, DecompressError};
+pub use decompress::{gunzip_limited, is_gzip, DecompressError};
 pub use key::{classify_key, LogKey, ObjectKind};
 pub use store::{LocalDir, ObjectMeta, ObjectStore, StoreError};

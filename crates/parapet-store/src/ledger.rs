@@ -86,14 +86,6 @@ pub enum FileState {
 }
 
 impl FileState {
-    fn as_str(self) -> &'static str {
-        match self {
-            FileState::Staged => "staged",
-            FileState::Live => "live",
-            FileState::Retiring => "retiring",
-        }
-    }
-
     fn parse(s: &str) -> FileState {
         match s {
             "staged" => FileState::Staged,
@@ -145,8 +137,6 @@ pub struct LiveFile {
     pub min_time_ms: Option<i64>,
     pub max_time_ms: Option<i64>,
 }
-
-pub use LiveFile as LakeFile;
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -351,12 +341,5 @@ impl Store {
             "DELETE FROM objects WHERE status = 'quarantined' AND (?1 IS NULL OR source = ?1)",
             params![source],
         )?)
-    }
-}
-
-impl FileState {
-    /// For display.
-    pub fn name(self) -> &'static str {
-        self.as_str()
     }
 }

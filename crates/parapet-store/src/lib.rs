@@ -10,7 +10,7 @@ mod ledger;
 mod migrations;
 
 pub use ledger::{
-    BatchCommit, FileRecord, FileState, LakeFile, LedgerObject, ObjectRecord, ObjectStatus, PendingFile,
+    BatchCommit, FileRecord, FileState, LedgerObject, LiveFile, ObjectRecord, ObjectStatus, PendingFile,
     QuarantineEntry,
 };
 
