@@ -109,19 +109,22 @@ fn partial_ingest_exits_with_code_3_and_says_why() {
 fn demo_runs_the_whole_pipeline_and_finds_the_planted_root_login() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("demo");
-    let out = ok(parapet()
-        .args([
-            "--quiet",
-            "demo",
-            "--accounts",
-            "4",
-            "--days",
-            "1",
-            "--events-per-account-day",
-            "200",
-            "--dir",
-        ])
-        .arg(&dir));
+    let demo = || {
+        ok(parapet()
+            .args([
+                "--quiet",
+                "demo",
+                "--accounts",
+                "4",
+                "--days",
+                "1",
+                "--events-per-account-day",
+                "200",
+                "--dir",
+            ])
+            .arg(&dir))
+    };
+    let out = demo();
     assert!(
         out.contains("Events per account, with the account's name and team"),
         "{out}"
@@ -148,19 +151,7 @@ fn demo_runs_the_whole_pipeline_and_finds_the_planted_root_login() {
         .expect("table");
     assert!(section.contains(name.as_str()), "{name} missing from:\n{section}");
     // A second demo reuses the bucket and adds nothing.
-    let again = ok(parapet()
-        .args([
-            "--quiet",
-            "demo",
-            "--accounts",
-            "4",
-            "--days",
-            "1",
-            "--events-per-account-day",
-            "200",
-            "--dir",
-        ])
-        .arg(&dir));
+    let again = demo();
     let rows = |s: &str| {
         s.lines()
             .find(|l| l.starts_with("cloudtrail "))
