@@ -12,6 +12,7 @@
 
 mod compact;
 mod data_dir;
+mod decode;
 mod pipeline;
 mod quarantine;
 mod recover;

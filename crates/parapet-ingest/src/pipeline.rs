@@ -8,16 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use parapet_lake::arrow::array::RecordBatch;
-use parapet_lake::cloudtrail::{CloudTrailBuilder, TABLE};
 use parapet_lake::{Lake, WriteOptions};
 use parapet_model::activity::is_safe_partition_value;
-use parapet_model::time::event_day;
-use parapet_model::{AccountDirectory, AccountId, ApiActivity, PartitionKey};
-use parapet_sources::{
-    classify_key, decode_cloudtrail, gunzip_limited, is_gzip, ObjectKind, ObjectMeta, ObjectStore, StoreError,
-};
+use parapet_model::{AccountDirectory, PartitionKey};
+use parapet_sources::{classify_key, gunzip_limited, is_gzip, ObjectMeta, ObjectStore, StoreError};
 use parapet_store::{BatchCommit, ObjectRecord, ObjectStatus, Store};
 
+use crate::decode::{decode_object, Part, Sink};
 use crate::quarantine::{quarantine_object, quarantine_rejects};
 use crate::recover::{recover, RecoveryReport};
 use crate::{DataDir, IngestError, Result};
@@ -112,6 +109,7 @@ impl IngestReport {
 
 enum Outcome {
     Decoded {
+        kind: &'static str,
         records: u64,
         rejected: u64,
         rejects_path: Option<String>,
@@ -119,6 +117,7 @@ enum Outcome {
         decoded_bytes: u64,
     },
     Quarantined {
+        kind: &'static str,
         reason: String,
         path: String,
     },
@@ -133,7 +132,7 @@ enum Outcome {
 /// while the per-object cost of building and writing Arrow arrays is shared by many objects.
 struct Done {
     objects: Vec<(ObjectMeta, Outcome)>,
-    partitions: Vec<(PartitionKey, RecordBatch)>,
+    partitions: Vec<(TablePartition, RecordBatch)>,
     error: Option<IngestError>,
 }
 
@@ -142,19 +141,22 @@ const GROUP_ROWS: usize = 16 * 1024;
 /// Bytes a worker gathers before it hands a group over, at most (see `Job::group_bytes`).
 const GROUP_BYTES: usize = 8 << 20;
 
+/// A table and one of its partitions.
+type TablePartition = (&'static str, PartitionKey);
+
 #[derive(Default)]
 struct Group {
     objects: Vec<(ObjectMeta, Outcome)>,
-    parts: Vec<(PartitionKey, CloudTrailBuilder)>,
+    parts: Vec<Part>,
 }
 
 impl Group {
     fn rows(&self) -> usize {
-        self.parts.iter().map(|(_, b)| b.len()).sum()
+        self.parts.iter().map(|p| p.rows.len()).sum()
     }
 
     fn bytes(&self) -> usize {
-        self.parts.iter().map(|(_, b)| b.bytes()).sum()
+        self.parts.iter().map(|p| p.rows.bytes()).sum()
     }
 
     fn finish(&mut self, error: Option<IngestError>) -> Done {
@@ -162,7 +164,7 @@ impl Group {
             objects: std::mem::take(&mut self.objects),
             partitions: std::mem::take(&mut self.parts)
                 .into_iter()
-                .map(|(k, mut b)| (k, b.finish()))
+                .map(|mut p| ((p.table, p.key), p.rows.finish()))
                 .collect(),
             error,
         }
@@ -392,14 +394,12 @@ fn worker(job: &Job<'_>, objects: &Mutex<Receiver<ObjectMeta>>, stop: &AtomicBoo
     }
 }
 
-fn process(
-    job: &Job<'_>,
-    meta: &ObjectMeta,
-    parts: &mut Vec<(PartitionKey, CloudTrailBuilder)>,
-) -> Result<Outcome> {
+fn process(job: &Job<'_>, meta: &ObjectMeta, parts: &mut Vec<Part>) -> Result<Outcome> {
+    let key = classify_key(&meta.key);
+    let kind = key.kind.as_str();
     let quarantine = |bytes: Option<&[u8]>, reason: String| -> Result<Outcome> {
         let path = quarantine_object(job.quarantine_root, job.uri, &meta.key, bytes, &reason)?;
-        Ok(Outcome::Quarantined { reason, path })
+        Ok(Outcome::Quarantined { kind, reason, path })
     };
     let bytes = match job.store.get(&meta.key, job.max_object_bytes) {
         Ok(b) => b,
@@ -423,73 +423,37 @@ fn process(
     } else {
         &bytes
     };
-    let file = match decode_cloudtrail(decoded) {
-        Ok(f) => f,
+    let mut sink = Sink {
+        parts,
+        accounts: job.accounts,
+        key_account: key.account_id.map(|a| a.to_string()),
+        key_region: key.region.filter(|r| is_safe_partition_value(r)),
+        source_object: &meta.key,
+        capacity: GROUP_ROWS.min(decoded.len() / 64 + 16),
+    };
+    let got = match decode_object(key.kind, decoded, &mut sink) {
+        Ok(got) => got,
         Err(e) => return quarantine(Some(&bytes), e.to_string()),
     };
-    let key = classify_key(&meta.key);
-    let key_account = key.account_id.map(|a| a.to_string());
-    let key_region = key.region.filter(|r| is_safe_partition_value(r));
-    for event in &file.events {
-        let pk = partition_of(event, key_account.as_deref(), key_region);
-        let slot = match parts.iter().position(|(k, _)| *k == pk) {
-            Some(i) => i,
-            None => {
-                parts.push((
-                    pk,
-                    CloudTrailBuilder::with_capacity(GROUP_ROWS.min(file.events.len() * 64)),
-                ));
-                parts.len() - 1
-            }
-        };
-        let (pk, builder) = &mut parts[slot];
-        let account = job.accounts.get_str(&pk.account_id);
-        builder.append(event, &pk.account_id, account, &meta.key);
-    }
-    let rejected = file.rejects.len() as u64;
-    let first_reject = file.rejects.first().map(|r| r.reason.clone());
-    let rejects_path = if file.rejects.is_empty() {
+    let first_reject = got.rejects.first().map(|r| r.reason.clone());
+    let rejects_path = if got.rejects.is_empty() {
         None
     } else {
         Some(quarantine_rejects(
             job.quarantine_root,
             job.uri,
             &meta.key,
-            &file.rejects,
+            &got.rejects,
         )?)
     };
     Ok(Outcome::Decoded {
-        records: file.events.len() as u64,
-        rejected,
+        kind,
+        records: got.records,
+        rejected: got.rejects.len() as u64,
         rejects_path,
         first_reject,
         decoded_bytes: decoded.len() as u64,
     })
-}
-
-/// The partition of an event: its region and the account whose log it is, on its UTC day.
-fn partition_of(e: &ApiActivity<'_>, key_account: Option<&str>, key_region: Option<&str>) -> PartitionKey {
-    let account = e
-        .recipient_account
-        .as_deref()
-        .filter(|a| AccountId::parse(a).is_some())
-        .or(key_account)
-        .or(e
-            .actor_account
-            .as_deref()
-            .filter(|a| AccountId::parse(a).is_some()))
-        .unwrap_or("unknown");
-    let region = e
-        .region
-        .as_deref()
-        .filter(|r| is_safe_partition_value(r))
-        .or(key_region)
-        .unwrap_or("unknown");
-    PartitionKey {
-        region: region.to_string(),
-        account_id: account.to_string(),
-        event_day: event_day(e.time_ms),
-    }
 }
 
 struct Collector<'a> {
@@ -498,7 +462,7 @@ struct Collector<'a> {
     uri: &'a str,
     report: &'a mut IngestReport,
     progress: &'a dyn Progress,
-    buffers: BTreeMap<PartitionKey, Vec<RecordBatch>>,
+    buffers: BTreeMap<TablePartition, Vec<RecordBatch>>,
     buffered_bytes: usize,
     pending: Vec<ObjectRecord>,
 }
@@ -534,20 +498,23 @@ impl Collector<'_> {
     }
 
     fn accept_object(&mut self, meta: &ObjectMeta, outcome: Outcome) {
-        let record = |status, records, rejected, reason: Option<String>, path: Option<String>| ObjectRecord {
-            source: self.uri.to_string(),
-            key: meta.key.clone(),
-            size: meta.size,
-            etag: meta.etag.clone(),
-            kind: ObjectKind::CloudTrail.as_str().to_string(),
-            status,
-            records,
-            rejected,
-            reason,
-            quarantine_path: path,
+        let record = |kind: &str, status, records, rejected, reason: Option<String>, path: Option<String>| {
+            ObjectRecord {
+                source: self.uri.to_string(),
+                key: meta.key.clone(),
+                size: meta.size,
+                etag: meta.etag.clone(),
+                kind: kind.to_string(),
+                status,
+                records,
+                rejected,
+                reason,
+                quarantine_path: path,
+            }
         };
         match outcome {
             Outcome::Decoded {
+                kind,
                 records,
                 rejected,
                 rejects_path,
@@ -564,6 +531,7 @@ impl Collector<'_> {
                     });
                 }
                 self.pending.push(record(
+                    kind,
                     ObjectStatus::Ingested,
                     records,
                     rejected,
@@ -572,13 +540,19 @@ impl Collector<'_> {
                 ));
                 self.progress.object_done(meta.size, records);
             }
-            Outcome::Quarantined { reason, path } => {
+            Outcome::Quarantined { kind, reason, path } => {
                 self.report.quarantined.push(ProblemObject {
                     key: meta.key.clone(),
                     reason: reason.clone(),
                 });
-                self.pending
-                    .push(record(ObjectStatus::Quarantined, 0, 0, Some(reason), Some(path)));
+                self.pending.push(record(
+                    kind,
+                    ObjectStatus::Quarantined,
+                    0,
+                    0,
+                    Some(reason),
+                    Some(path),
+                ));
                 self.progress.object_done(meta.size, 0);
             }
             Outcome::Vanished => {
@@ -616,7 +590,7 @@ impl Collector<'_> {
 /// A checkpoint on its way to the committer.
 struct Checkpoint {
     objects: Vec<ObjectRecord>,
-    buffers: BTreeMap<PartitionKey, Vec<RecordBatch>>,
+    buffers: BTreeMap<TablePartition, Vec<RecordBatch>>,
 }
 
 /// What the committer did, merged into the report at the end.
@@ -641,8 +615,8 @@ fn committer(
     let mut stats = CommitStats::default();
     for checkpoint in rx {
         let mut files = Vec::with_capacity(checkpoint.buffers.len());
-        for (pk, batches) in checkpoint.buffers {
-            files.push(crate::file_record(lake.stage(TABLE, &pk, &batches, write)?));
+        for ((table, pk), batches) in checkpoint.buffers {
+            files.push(crate::file_record(lake.stage(table, &pk, &batches, write)?));
         }
         lake.sync_staging()?;
         let batch = BatchCommit {

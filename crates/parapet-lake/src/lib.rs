@@ -9,10 +9,12 @@
 pub mod cloudtrail;
 pub mod layout;
 pub mod query;
+pub mod table;
 pub mod writer;
 
 pub use layout::{Lake, StagedFile};
 pub use query::{LakeSession, OutputFormat, QueryError};
+pub use table::{Columns, Head, LakeRecord, RowContext, TableDef};
 pub use writer::{read_parquet, WriteOptions};
 
 /// Arrow and Parquet, as DataFusion links them (one version in the whole build).
@@ -31,5 +33,41 @@ pub enum LakeError {
 
 pub type Result<T, E = LakeError> = std::result::Result<T, E>;
 
-/// The tables parapet writes, by name.
-pub const TABLES: &[&str] = &[cloudtrail::TABLE];
+/// The tables built from a [`TableDef`] (every table but `cloudtrail`).
+pub static GENERIC_TABLES: &[&TableDef] = &[];
+
+/// A table of the lake as the query layer sees it.
+pub struct TableInfo {
+    pub name: &'static str,
+    pub class_uid: i32,
+    pub description: &'static str,
+    pub schema: arrow::datatypes::SchemaRef,
+    pub aliases: &'static [(&'static str, &'static str)],
+    pub views: &'static [(&'static str, &'static str)],
+}
+
+/// Every table parapet writes.
+pub fn catalog() -> Vec<TableInfo> {
+    let mut tables = vec![TableInfo {
+        name: cloudtrail::TABLE,
+        class_uid: parapet_model::activity::API_ACTIVITY_CLASS_UID,
+        description: "CloudTrail management, data and network activity events (OCSF API Activity)",
+        schema: cloudtrail::schema(),
+        aliases: cloudtrail::NATIVE_ALIASES,
+        views: &[],
+    }];
+    tables.extend(GENERIC_TABLES.iter().map(|t| TableInfo {
+        name: t.name,
+        class_uid: t.class_uid,
+        description: t.description,
+        schema: t.schema(),
+        aliases: t.aliases,
+        views: t.views,
+    }));
+    tables
+}
+
+/// The table called `name`.
+pub fn table_def(name: &str) -> Option<&'static TableDef> {
+    GENERIC_TABLES.iter().copied().find(|t| t.name == name)
+}

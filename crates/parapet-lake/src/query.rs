@@ -17,7 +17,7 @@ use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTable
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 
-use crate::cloudtrail;
+use crate::TableInfo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -67,40 +67,9 @@ impl LakeSession {
             path: root.display().to_string(),
             message,
         };
-        let table = cloudtrail::TABLE;
-        let dir = root.join(table);
-        std::fs::create_dir_all(&dir).map_err(|e| setup(e.to_string()))?;
-        let url = ListingTableUrl::parse(format!("{}/", dir.display())).map_err(|e| setup(e.to_string()))?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(vec![
-                ("region".to_string(), DataType::Utf8),
-                ("accountId".to_string(), DataType::Utf8),
-                ("eventDay".to_string(), DataType::Utf8),
-            ]);
-        let config = ListingTableConfig::new(url)
-            .with_listing_options(options)
-            .with_schema(cloudtrail::schema());
-        let listing = ListingTable::try_new(config).map_err(|e| setup(e.to_string()))?;
-        let physical = format!("{table}_ocsf");
-        ctx.register_table(physical.as_str(), Arc::new(listing))
-            .map_err(|e| setup(e.to_string()))?;
-        let mut columns: Vec<String> = cloudtrail::schema()
-            .fields()
-            .iter()
-            .map(|f| format!("\"{}\"", f.name()))
-            .collect();
-        columns.push("region".into());
-        columns.push("\"accountId\" AS accountid".into());
-        columns.push("\"eventDay\" AS eventday".into());
-        for (alias, expr) in cloudtrail::NATIVE_ALIASES {
-            columns.push(format!("{expr} AS {alias}"));
+        for table in crate::catalog() {
+            register(&ctx, root, &table).await.map_err(setup)?;
         }
-        let view = format!(
-            "CREATE VIEW {table} AS SELECT {} FROM {physical}",
-            columns.join(", ")
-        );
-        ctx.sql(&view).await.map_err(|e| setup(e.to_string()))?;
         Ok(LakeSession { ctx })
     }
 
@@ -117,6 +86,53 @@ impl LakeSession {
     pub fn context(&self) -> &SessionContext {
         &self.ctx
     }
+}
+
+/// Registers `<name>_ocsf` (the files) and the view `<name>` over it, then the table's extra
+/// views.
+async fn register(ctx: &SessionContext, root: &Path, table: &TableInfo) -> Result<(), String> {
+    let name = table.name;
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let url = ListingTableUrl::parse(format!("{}/", dir.display())).map_err(|e| e.to_string())?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![
+            ("region".to_string(), DataType::Utf8),
+            ("accountId".to_string(), DataType::Utf8),
+            ("eventDay".to_string(), DataType::Utf8),
+        ]);
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(table.schema.clone());
+    let listing = ListingTable::try_new(config).map_err(|e| e.to_string())?;
+    let physical = format!("{name}_ocsf");
+    ctx.register_table(physical.as_str(), Arc::new(listing))
+        .map_err(|e| e.to_string())?;
+    let mut columns: Vec<String> = table
+        .schema
+        .fields()
+        .iter()
+        .map(|f| format!("\"{}\"", f.name()))
+        .collect();
+    columns.push("region".into());
+    columns.push("\"accountId\" AS accountid".into());
+    columns.push("\"eventDay\" AS eventday".into());
+    for (alias, expr) in table.aliases {
+        columns.push(format!("{expr} AS {alias}"));
+    }
+    let view = format!(
+        "CREATE VIEW {name} AS SELECT {} FROM {physical}",
+        columns.join(", ")
+    );
+    ctx.sql(&view).await.map_err(|e| format!("view {name}: {e}"))?;
+    for (view_name, select) in table.views {
+        let view = format!("CREATE VIEW {view_name} AS {select}");
+        ctx.sql(&view)
+            .await
+            .map_err(|e| format!("view {view_name}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Writes query results in the chosen format.

@@ -15,50 +15,14 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// Why a whole object could not be decoded.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum DecodeError {
-    #[error("not UTF-8 text (invalid byte at offset {offset})")]
-    NotUtf8 { offset: usize },
-    #[error("invalid JSON at line {line} column {column}: {message}")]
-    Json {
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("not a CloudTrail file: {0}")]
-    Shape(String),
-}
-
-/// A record that was skipped, with its position and the reason.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RecordReject {
-    /// 0-based index of the record in the file (for NDJSON, the line number minus one).
-    pub index: usize,
-    pub reason: String,
-    pub raw: String,
-}
+use crate::json::{json_error, strip_position, truncate};
+pub use crate::json::{DecodeError, RecordReject};
 
 /// The decoded content of one CloudTrail object.
 #[derive(Debug, Default)]
 pub struct CloudTrailFile<'a> {
     pub events: Vec<ApiActivity<'a>>,
     pub rejects: Vec<RecordReject>,
-}
-
-fn json_error(e: &serde_json::Error) -> DecodeError {
-    DecodeError::Json {
-        line: e.line(),
-        column: e.column(),
-        message: strip_position(&e.to_string()),
-    }
-}
-
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
-    }
 }
 
 #[derive(Deserialize)]
@@ -75,7 +39,11 @@ pub fn decode_cloudtrail(bytes: &[u8]) -> Result<CloudTrailFile<'_>, DecodeError
     let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     let mut out = CloudTrailFile::default();
     match trimmed.as_bytes().first() {
-        None => return Err(DecodeError::Shape("the object is empty".into())),
+        None => {
+            return Err(DecodeError::Shape(
+                "not a CloudTrail file: the object is empty".into(),
+            ))
+        }
         Some(b'[') => {
             let records: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| json_error(&e))?;
             for (i, r) in records.into_iter().enumerate() {
@@ -115,7 +83,7 @@ pub fn decode_cloudtrail(bytes: &[u8]) -> Result<CloudTrailFile<'_>, DecodeError
             }
             Err(e) if e.is_data() => {
                 return Err(DecodeError::Shape(format!(
-                    "`Records` must be an array of event objects ({})",
+                    "not a CloudTrail file: `Records` must be an array of event objects ({})",
                     strip_position(&e.to_string())
                 )))
             }
@@ -123,23 +91,12 @@ pub fn decode_cloudtrail(bytes: &[u8]) -> Result<CloudTrailFile<'_>, DecodeError
         },
         Some(_) => {
             return Err(DecodeError::Shape(format!(
-                "expected a JSON object or array, found {:?}",
+                "not a CloudTrail file: expected a JSON object or array, found {:?}",
                 truncate(trimmed, 20)
             )))
         }
     }
     Ok(out)
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 fn push_record<'a>(out: &mut CloudTrailFile<'a>, index: usize, raw: &'a str) {

@@ -22,6 +22,10 @@ pub enum ObjectKind {
     VpcFlowLogs,
     ResolverQueryLogs,
     GuardDuty,
+    /// Security Hub findings (ASFF), bare or in EventBridge events.
+    SecurityHub,
+    /// AWS Health events (EventBridge).
+    Health,
     /// Something in the bucket parapet does not read, with the reason.
     Unsupported,
 }
@@ -36,6 +40,8 @@ impl ObjectKind {
             ObjectKind::VpcFlowLogs => "vpc_flow_logs",
             ObjectKind::ResolverQueryLogs => "resolver_query_logs",
             ObjectKind::GuardDuty => "guardduty",
+            ObjectKind::SecurityHub => "securityhub",
+            ObjectKind::Health => "health",
             ObjectKind::Unsupported => "unsupported",
         }
     }

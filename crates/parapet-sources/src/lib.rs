@@ -6,10 +6,12 @@
 
 pub mod cloudtrail;
 pub mod decompress;
+pub mod json;
 pub mod key;
 pub mod store;
 
-pub use cloudtrail::{decode_cloudtrail, CloudTrailFile, DecodeError, RecordReject};
+pub use cloudtrail::{decode_cloudtrail, CloudTrailFile};
 pub use decompress::{gunzip_limited, is_gzip, DecompressError};
+pub use json::{json_records, DecodeError, Decoded, JsonRecords, RecordReject};
 pub use key::{classify_key, LogKey, ObjectKind};
 pub use store::{LocalDir, ObjectMeta, ObjectStore, StoreError};
