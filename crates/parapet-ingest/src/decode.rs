@@ -9,7 +9,7 @@ use parapet_lake::{Columns, LakeRecord, RowContext};
 use parapet_model::activity::is_safe_partition_value;
 use parapet_model::time::event_day;
 use parapet_model::{AccountDirectory, AccountId, ApiActivity, PartitionKey};
-use parapet_sources::{decode_cloudtrail, DecodeError, Decoded, ObjectKind, RecordReject};
+use parapet_sources::{decode_cloudtrail, decode_config, DecodeError, Decoded, ObjectKind, RecordReject};
 
 /// Rows of one table and partition, being built.
 pub(crate) enum Rows {
@@ -149,7 +149,6 @@ impl Sink<'_> {
         }
     }
 
-    #[allow(dead_code)] // until the first generic source lands
     fn take<R: LakeRecord>(&mut self, decoded: Decoded<R>) -> Yield {
         self.records(&decoded.records);
         Yield {
@@ -175,6 +174,7 @@ pub(crate) fn decode_object(
                 rejects: file.rejects,
             })
         }
+        ObjectKind::Config => Ok(sink.take(decode_config(bytes)?)),
         other => Err(DecodeError::Shape(format!(
             "parapet cannot read {} objects",
             other.as_str()

@@ -7,6 +7,7 @@
 //! ledger commit), which is what makes ingest exactly-once.
 
 pub mod cloudtrail;
+pub mod config_history;
 pub mod layout;
 pub mod query;
 pub mod table;
@@ -34,7 +35,7 @@ pub enum LakeError {
 pub type Result<T, E = LakeError> = std::result::Result<T, E>;
 
 /// The tables built from a [`TableDef`] (every table but `cloudtrail`).
-pub static GENERIC_TABLES: &[&TableDef] = &[];
+pub static GENERIC_TABLES: &[&TableDef] = &[&config_history::CONFIG_HISTORY];
 
 /// A table of the lake as the query layer sees it.
 pub struct TableInfo {

@@ -122,7 +122,15 @@ pub fn classify_key(key: &str) -> LogKey<'_> {
                     ObjectKind::CloudTrailInsight,
                     Some("CloudTrail Insights events are not read yet"),
                 ),
-                "Config" => (ObjectKind::Config, Some("AWS Config files are not read yet")),
+                "Config" if file_name == "ConfigWritabilityCheckFile" => (
+                    ObjectKind::Config,
+                    Some("AWS Config's delivery check file (no configuration items)"),
+                ),
+                "Config" if has_json_suffix(file_name) => (ObjectKind::Config, None),
+                "Config" => (
+                    ObjectKind::Unsupported,
+                    Some("not an AWS Config history or snapshot file (expected .json.gz)"),
+                ),
                 "vpcflowlogs" => (ObjectKind::VpcFlowLogs, Some("VPC Flow Logs are not read yet")),
                 "vpcdnsquerylogs" => (
                     ObjectKind::ResolverQueryLogs,
@@ -216,7 +224,7 @@ mod tests {
         assert!(!digest.is_readable());
         for (key, kind) in [
             (
-                "AWSLogs/111122223333/Config/us-east-1/2024/1/2/ConfigHistory/x.json.gz",
+                "AWSLogs/111122223333/Config/ConfigWritabilityCheckFile",
                 ObjectKind::Config,
             ),
             (
@@ -237,6 +245,17 @@ mod tests {
             let k = classify_key(key);
             assert_eq!(k.kind, kind, "{key}");
             assert!(k.skip_reason.is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn config_files() {
+        for key in [
+            "AWSLogs/o-abcdefghij/111122223333/Config/eu-west-1/2024/1/2/ConfigHistory/111122223333_Config_eu-west-1_ConfigHistory_AWS::EC2::SecurityGroup_20240102T010000Z_20240102T020000Z_1.json.gz",
+            "AWSLogs/111122223333/Config/eu-west-1/2024/1/2/ConfigSnapshot/111122223333_Config_eu-west-1_ConfigSnapshot_20240102T010000Z_abc.json.gz",
+        ] {
+            let k = classify_key(key);
+            assert_eq!((k.kind, k.region, k.skip_reason), (ObjectKind::Config, Some("eu-west-1"), None), "{key}");
         }
     }
 

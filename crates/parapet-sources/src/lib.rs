@@ -5,12 +5,14 @@
 //! port; `parapet-aws` implements it for S3, [`LocalDir`] for a folder.
 
 pub mod cloudtrail;
+pub mod config;
 pub mod decompress;
 pub mod json;
 pub mod key;
 pub mod store;
 
 pub use cloudtrail::{decode_cloudtrail, CloudTrailFile};
+pub use config::{config_items_from_json, decode_config};
 pub use decompress::{gunzip_limited, is_gzip, DecompressError};
 pub use json::{json_records, DecodeError, Decoded, JsonRecords, RecordReject};
 pub use key::{classify_key, LogKey, ObjectKind};

@@ -1,6 +1,7 @@
-//! Integration tests of ingest: real CloudTrail data, corrupt inputs, recovery, compaction.
+//! Integration tests of ingest: real data of each source, corrupt inputs, recovery, compaction.
 
 mod compaction;
+mod config;
 mod corrupt;
 mod real_data;
 mod recovery;

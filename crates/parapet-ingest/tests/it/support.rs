@@ -119,3 +119,37 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.write_all(bytes).expect("in memory");
     e.finish().expect("in memory")
 }
+
+/// Runs a query over the lake of `data` and returns the first column of every row as text
+/// (`NULL` for nulls), through the same SQL session users get.
+pub fn sql_column(data: &DataDir, query: &str) -> Vec<String> {
+    use parapet_lake::arrow::util::display::array_value_to_string;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let batches = rt.block_on(async {
+        let session = parapet_lake::LakeSession::open(&data.lake_root())
+            .await
+            .expect("session opens");
+        session.sql(query).await.expect("query runs")
+    });
+    let mut out = Vec::new();
+    for b in &batches {
+        let col = b.column(0);
+        for r in 0..b.num_rows() {
+            out.push(if col.is_null(r) {
+                "NULL".to_string()
+            } else {
+                array_value_to_string(col, r).expect("displayable")
+            });
+        }
+    }
+    out
+}
+
+/// `SELECT count(*) …` as a number.
+pub fn sql_count(data: &DataDir, query: &str) -> u64 {
+    let v = sql_column(data, query);
+    assert_eq!(v.len(), 1, "{query} returns one row");
+    v[0].parse().expect("a count")
+}
