@@ -9,7 +9,9 @@ use parapet_lake::{Columns, LakeRecord, RowContext};
 use parapet_model::activity::is_safe_partition_value;
 use parapet_model::time::event_day;
 use parapet_model::{AccountDirectory, AccountId, ApiActivity, PartitionKey};
-use parapet_sources::{decode_cloudtrail, decode_config, DecodeError, Decoded, ObjectKind, RecordReject};
+use parapet_sources::{
+    decode_cloudtrail, decode_config, decode_insights, DecodeError, Decoded, ObjectKind, RecordReject,
+};
 
 /// Rows of one table and partition, being built.
 pub(crate) enum Rows {
@@ -174,6 +176,7 @@ pub(crate) fn decode_object(
                 rejects: file.rejects,
             })
         }
+        ObjectKind::CloudTrailInsight => Ok(sink.take(decode_insights(bytes)?)),
         ObjectKind::Config => Ok(sink.take(decode_config(bytes)?)),
         other => Err(DecodeError::Shape(format!(
             "parapet cannot read {} objects",

@@ -7,6 +7,7 @@
 //! ledger commit), which is what makes ingest exactly-once.
 
 pub mod cloudtrail;
+pub mod cloudtrail_insight;
 pub mod config_history;
 pub mod layout;
 pub mod query;
@@ -35,7 +36,10 @@ pub enum LakeError {
 pub type Result<T, E = LakeError> = std::result::Result<T, E>;
 
 /// The tables built from a [`TableDef`] (every table but `cloudtrail`).
-pub static GENERIC_TABLES: &[&TableDef] = &[&config_history::CONFIG_HISTORY];
+pub static GENERIC_TABLES: &[&TableDef] = &[
+    &cloudtrail_insight::CLOUDTRAIL_INSIGHTS,
+    &config_history::CONFIG_HISTORY,
+];
 
 /// A table of the lake as the query layer sees it.
 pub struct TableInfo {

@@ -6,8 +6,10 @@
 pub mod account;
 pub mod activity;
 pub mod config_item;
+pub mod insight;
 pub mod time;
 
 pub use account::{Account, AccountDirectory, AccountId, AccountsCsvError};
 pub use activity::{ApiActivity, PartitionKey};
 pub use config_item::{ConfigDelivery, ConfigItem};
+pub use insight::InsightEvent;

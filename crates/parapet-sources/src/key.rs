@@ -16,7 +16,7 @@ pub enum ObjectKind {
     CloudTrail,
     /// Signed CloudTrail digest files: recognised and skipped.
     CloudTrailDigest,
-    /// CloudTrail Insights events: their own shape, not read yet.
+    /// CloudTrail Insights events: their own shape and table.
     CloudTrailInsight,
     Config,
     VpcFlowLogs,
@@ -118,9 +118,10 @@ pub fn classify_key(key: &str) -> LogKey<'_> {
                     ObjectKind::CloudTrailDigest,
                     Some("CloudTrail digest file (integrity proof, not events)"),
                 ),
+                "CloudTrail-Insight" if has_json_suffix(file_name) => (ObjectKind::CloudTrailInsight, None),
                 "CloudTrail-Insight" => (
-                    ObjectKind::CloudTrailInsight,
-                    Some("CloudTrail Insights events are not read yet"),
+                    ObjectKind::Unsupported,
+                    Some("not a CloudTrail Insights file (expected .json.gz)"),
                 ),
                 "Config" if file_name == "ConfigWritabilityCheckFile" => (
                     ObjectKind::Config,
@@ -230,10 +231,6 @@ mod tests {
             (
                 "AWSLogs/111122223333/vpcflowlogs/us-east-1/2024/01/02/x.log.gz",
                 ObjectKind::VpcFlowLogs,
-            ),
-            (
-                "AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2024/01/02/x.json.gz",
-                ObjectKind::CloudTrailInsight,
             ),
             (
                 "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/02/README.txt",

@@ -5,6 +5,7 @@
 //! port; `parapet-aws` implements it for S3, [`LocalDir`] for a folder.
 
 pub mod cloudtrail;
+pub mod cloudtrail_insight;
 pub mod config;
 pub mod decompress;
 pub mod json;
@@ -12,6 +13,7 @@ pub mod key;
 pub mod store;
 
 pub use cloudtrail::{decode_cloudtrail, CloudTrailFile};
+pub use cloudtrail_insight::{decode_insights, insight_from_json};
 pub use config::{config_items_from_json, decode_config};
 pub use decompress::{gunzip_limited, is_gzip, DecompressError};
 pub use json::{json_records, DecodeError, Decoded, JsonRecords, RecordReject};

@@ -1,5 +1,6 @@
 //! Integration tests of ingest: real data of each source, corrupt inputs, recovery, compaction.
 
+mod cloudtrail_kinds;
 mod compaction;
 mod config;
 mod corrupt;
