@@ -11,7 +11,9 @@ use parapet_lake::arrow::array::RecordBatch;
 use parapet_lake::{Lake, WriteOptions};
 use parapet_model::activity::is_safe_partition_value;
 use parapet_model::{AccountDirectory, PartitionKey};
-use parapet_sources::{classify_key, gunzip_limited, is_gzip, ObjectMeta, ObjectStore, StoreError};
+use parapet_sources::{
+    classify_key, gunzip_limited, is_gzip, sniff, ObjectKind, ObjectMeta, ObjectStore, StoreError,
+};
 use parapet_store::{BatchCommit, ObjectRecord, ObjectStatus, Store};
 
 use crate::decode::{decode_object, Part, Sink};
@@ -423,6 +425,25 @@ fn process(job: &Job<'_>, meta: &ObjectMeta, parts: &mut Vec<Part>) -> Result<Ou
     } else {
         &bytes
     };
+    // Outside the Log Archive layout, the content says what the object is.
+    let (kind, kind_name) = match key.kind {
+        ObjectKind::Detect => {
+            match sniff(decoded) {
+                Some(k) => (k, k.as_str()),
+                None => {
+                    // Broken JSON is better explained by the parser than by "not recognised".
+                    let reason = match parapet_sources::json_records(decoded, &[]) {
+                    Err(e) if decoded.trim_ascii_start().starts_with(b"{") || decoded.trim_ascii_start().starts_with(b"[") => e.to_string(),
+                    _ => "not a log parapet recognises (expected CloudTrail, Config, VPC Flow Logs, Route 53 \
+                          Resolver, GuardDuty, Security Hub or AWS Health data)"
+                        .to_string(),
+                };
+                    return quarantine(Some(&bytes), reason);
+                }
+            }
+        }
+        k => (k, kind),
+    };
     let mut sink = Sink {
         parts,
         accounts: job.accounts,
@@ -431,7 +452,7 @@ fn process(job: &Job<'_>, meta: &ObjectMeta, parts: &mut Vec<Part>) -> Result<Ou
         source_object: &meta.key,
         capacity: GROUP_ROWS.min(decoded.len() / 64 + 16),
     };
-    let got = match decode_object(key.kind, decoded, &mut sink) {
+    let got = match decode_object(kind, decoded, &mut sink) {
         Ok(got) => got,
         Err(e) => return quarantine(Some(&bytes), e.to_string()),
     };
@@ -447,7 +468,7 @@ fn process(job: &Job<'_>, meta: &ObjectMeta, parts: &mut Vec<Part>) -> Result<Ou
         )?)
     };
     Ok(Outcome::Decoded {
-        kind,
+        kind: kind_name,
         records: got.records,
         rejected: got.rejects.len() as u64,
         rejects_path,

@@ -26,6 +26,8 @@ pub enum ObjectKind {
     SecurityHub,
     /// AWS Health events (EventBridge).
     Health,
+    /// Outside the Log Archive layout: the content decides (see [`crate::sniff`]).
+    Detect,
     /// Something in the bucket parapet does not read, with the reason.
     Unsupported,
 }
@@ -42,6 +44,7 @@ impl ObjectKind {
             ObjectKind::GuardDuty => "guardduty",
             ObjectKind::SecurityHub => "securityhub",
             ObjectKind::Health => "health",
+            ObjectKind::Detect => "detect",
             ObjectKind::Unsupported => "unsupported",
         }
     }
@@ -78,6 +81,12 @@ fn is_org_id(s: &str) -> bool {
 fn has_json_suffix(name: &str) -> bool {
     let n = name.strip_suffix(".gz").unwrap_or(name);
     n.ends_with(".json") || n.ends_with(".jsonl") || n.ends_with(".ndjson")
+}
+
+/// Names a log may have outside the Log Archive layout (the content then decides its kind).
+fn has_log_suffix(name: &str) -> bool {
+    let n = name.strip_suffix(".gz").unwrap_or(name);
+    n != name || has_json_suffix(name) || [".log", ".parquet"].iter().any(|s| n.ends_with(s))
 }
 
 /// Classifies an object key (a path relative to the listing root, `/`-separated).
@@ -168,20 +177,25 @@ pub fn classify_key(key: &str) -> LogKey<'_> {
         // `<account>_CloudTrail_<region>_<time>_<rand>.json[.gz]` names its account and region.
         let mut parts = file_name.split('_');
         let account_id = parts.next().and_then(AccountId::parse);
-        let (account_id, region) = match (account_id, parts.next(), parts.next()) {
-            (Some(a), Some("CloudTrail"), Some(r)) => (Some(a), Some(r)),
-            _ => (None, None),
-        };
+        if let (Some(a), Some("CloudTrail"), Some(r)) = (account_id, parts.next(), parts.next()) {
+            return LogKey {
+                kind: ObjectKind::CloudTrail,
+                org_id: None,
+                account_id: Some(a),
+                region: Some(r),
+                file_name,
+                skip_reason: None,
+            };
+        }
+    }
+    if has_log_suffix(file_name) {
         return LogKey {
-            kind: ObjectKind::CloudTrail,
-            org_id: None,
-            account_id,
-            region,
-            file_name,
+            kind: ObjectKind::Detect,
             skip_reason: None,
+            ..unsupported("")
         };
     }
-    unsupported("not a JSON log file (expected .json, .json.gz, .jsonl or .ndjson)")
+    unsupported("not a log file (expected .json, .jsonl, .ndjson, .log or .parquet, optionally .gz)")
 }
 
 #[cfg(test)]
@@ -262,7 +276,20 @@ mod tests {
             classify_key("CloudTrail/218007301253_CloudTrail_us-east-1_20230710T1145Z_7xgocspSowgK0Gto.json");
         assert_eq!(k.kind, ObjectKind::CloudTrail);
         assert_eq!(k.region, Some("us-east-1"));
-        let k = classify_key("export/events.ndjson");
-        assert_eq!((k.kind, k.account_id), (ObjectKind::CloudTrail, None));
+        for name in [
+            "export/events.ndjson",
+            "flows.log",
+            "x.parquet",
+            "dump.gz",
+            "findings.jsonl.gz",
+        ] {
+            let k = classify_key(name);
+            assert_eq!(
+                (k.kind, k.account_id, k.skip_reason),
+                (ObjectKind::Detect, None, None),
+                "{name}"
+            );
+        }
+        assert!(classify_key("notes.md").skip_reason.is_some());
     }
 }
