@@ -5,7 +5,11 @@
 
 pub mod account;
 pub mod activity;
+pub mod dns;
+pub mod flow;
 pub mod time;
 
 pub use account::{Account, AccountDirectory, AccountId, AccountsCsvError};
 pub use activity::{ApiActivity, PartitionKey};
+pub use dns::DnsQuery;
+pub use flow::FlowRecord;

@@ -6,12 +6,16 @@
 
 pub mod cloudtrail;
 pub mod decompress;
+pub mod flow;
 pub mod json;
 pub mod key;
+pub mod resolver;
 pub mod store;
 
 pub use cloudtrail::{decode_cloudtrail, CloudTrailFile};
 pub use decompress::{gunzip_limited, is_gzip, DecompressError};
+pub use flow::decode_flow_log;
 pub use json::{json_records, DecodeError, Decoded, JsonRecords, RecordReject};
 pub use key::{classify_key, LogKey, ObjectKind};
+pub use resolver::decode_resolver_query_log;
 pub use store::{LocalDir, ObjectMeta, ObjectStore, StoreError};
