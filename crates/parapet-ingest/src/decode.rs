@@ -5,11 +5,15 @@
 //! `parapet-model` records, and a [`LakeRecord`] impl in `parapet-lake` that writes them.
 
 use parapet_lake::cloudtrail::{CloudTrailBuilder, TABLE as CLOUDTRAIL};
+use parapet_lake::flow_parquet::{decode_flow_parquet, is_parquet};
 use parapet_lake::{Columns, LakeRecord, RowContext};
 use parapet_model::activity::is_safe_partition_value;
 use parapet_model::time::event_day;
 use parapet_model::{AccountDirectory, AccountId, ApiActivity, PartitionKey};
-use parapet_sources::{decode_cloudtrail, DecodeError, Decoded, ObjectKind, RecordReject};
+use parapet_sources::{
+    decode_cloudtrail, decode_flow_log, decode_resolver_query_log, DecodeError, Decoded, ObjectKind,
+    RecordReject,
+};
 
 /// Rows of one table and partition, being built.
 pub(crate) enum Rows {
@@ -149,7 +153,6 @@ impl Sink<'_> {
         }
     }
 
-    #[allow(dead_code)] // until the first generic source lands
     fn take<R: LakeRecord>(&mut self, decoded: Decoded<R>) -> Yield {
         self.records(&decoded.records);
         Yield {
@@ -175,6 +178,9 @@ pub(crate) fn decode_object(
                 rejects: file.rejects,
             })
         }
+        ObjectKind::VpcFlowLogs if is_parquet(bytes) => Ok(sink.take(decode_flow_parquet(bytes)?)),
+        ObjectKind::VpcFlowLogs => Ok(sink.take(decode_flow_log(bytes)?)),
+        ObjectKind::ResolverQueryLogs => Ok(sink.take(decode_resolver_query_log(bytes)?)),
         other => Err(DecodeError::Shape(format!(
             "parapet cannot read {} objects",
             other.as_str()

@@ -7,11 +7,15 @@
 //! ledger commit), which is what makes ingest exactly-once.
 
 pub mod cloudtrail;
+pub mod dns;
+pub mod flow;
+pub mod flow_parquet;
 pub mod layout;
 pub mod query;
 pub mod table;
 pub mod writer;
 
+pub use flow_parquet::decode_flow_parquet;
 pub use layout::{Lake, StagedFile};
 pub use query::{LakeSession, OutputFormat, QueryError};
 pub use table::{Columns, Head, LakeRecord, RowContext, TableDef};
@@ -34,7 +38,7 @@ pub enum LakeError {
 pub type Result<T, E = LakeError> = std::result::Result<T, E>;
 
 /// The tables built from a [`TableDef`] (every table but `cloudtrail`).
-pub static GENERIC_TABLES: &[&TableDef] = &[];
+pub static GENERIC_TABLES: &[&TableDef] = &[&flow::VPC_FLOW, &dns::ROUTE53_RESOLVER];
 
 /// A table of the lake as the query layer sees it.
 pub struct TableInfo {
