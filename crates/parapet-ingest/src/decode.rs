@@ -5,12 +5,14 @@
 //! `parapet-model` records, and a [`LakeRecord`] impl in `parapet-lake` that writes them.
 
 use parapet_lake::cloudtrail::{CloudTrailBuilder, TABLE as CLOUDTRAIL};
+use parapet_lake::flow_parquet::{decode_flow_parquet, is_parquet};
 use parapet_lake::{Columns, LakeRecord, RowContext};
 use parapet_model::activity::is_safe_partition_value;
 use parapet_model::time::event_day;
 use parapet_model::{AccountDirectory, AccountId, ApiActivity, PartitionKey};
 use parapet_sources::{
-    decode_cloudtrail, decode_config, decode_insights, DecodeError, Decoded, ObjectKind, RecordReject,
+    decode_cloudtrail, decode_config, decode_flow_log, decode_insights, decode_resolver_query_log,
+    DecodeError, Decoded, ObjectKind, RecordReject,
 };
 
 /// Rows of one table and partition, being built.
@@ -178,6 +180,9 @@ pub(crate) fn decode_object(
         }
         ObjectKind::CloudTrailInsight => Ok(sink.take(decode_insights(bytes)?)),
         ObjectKind::Config => Ok(sink.take(decode_config(bytes)?)),
+        ObjectKind::VpcFlowLogs if is_parquet(bytes) => Ok(sink.take(decode_flow_parquet(bytes)?)),
+        ObjectKind::VpcFlowLogs => Ok(sink.take(decode_flow_log(bytes)?)),
+        ObjectKind::ResolverQueryLogs => Ok(sink.take(decode_resolver_query_log(bytes)?)),
         other => Err(DecodeError::Shape(format!(
             "parapet cannot read {} objects",
             other.as_str()

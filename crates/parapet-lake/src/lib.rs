@@ -9,11 +9,15 @@
 pub mod cloudtrail;
 pub mod cloudtrail_insight;
 pub mod config_history;
+pub mod dns;
+pub mod flow;
+pub mod flow_parquet;
 pub mod layout;
 pub mod query;
 pub mod table;
 pub mod writer;
 
+pub use flow_parquet::decode_flow_parquet;
 pub use layout::{Lake, StagedFile};
 pub use query::{LakeSession, OutputFormat, QueryError};
 pub use table::{Columns, Head, LakeRecord, RowContext, TableDef};
@@ -39,6 +43,8 @@ pub type Result<T, E = LakeError> = std::result::Result<T, E>;
 pub static GENERIC_TABLES: &[&TableDef] = &[
     &cloudtrail_insight::CLOUDTRAIL_INSIGHTS,
     &config_history::CONFIG_HISTORY,
+    &flow::VPC_FLOW,
+    &dns::ROUTE53_RESOLVER,
 ];
 
 /// A table of the lake as the query layer sees it.

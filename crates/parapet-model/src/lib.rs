@@ -6,10 +6,14 @@
 pub mod account;
 pub mod activity;
 pub mod config_item;
+pub mod dns;
+pub mod flow;
 pub mod insight;
 pub mod time;
 
 pub use account::{Account, AccountDirectory, AccountId, AccountsCsvError};
 pub use activity::{ApiActivity, PartitionKey};
 pub use config_item::{ConfigDelivery, ConfigItem};
+pub use dns::DnsQuery;
+pub use flow::FlowRecord;
 pub use insight::InsightEvent;

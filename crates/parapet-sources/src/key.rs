@@ -4,7 +4,8 @@
 //! with Control Tower adding the organisation id once more in front of `AWSLogs/`. The account id
 //! is the 12-digit segment after `AWSLogs/` and the optional organisation id, never "the first
 //! segment after AWSLogs". Objects outside that layout (a folder of exported files) are
-//! recognised by their file name alone.
+//! recognised by their file name alone. Route 53 Resolver query logs put the VPC id where other
+//! services put the region; their region comes from the file name.
 
 use parapet_model::AccountId;
 
@@ -89,6 +90,35 @@ fn has_log_suffix(name: &str) -> bool {
     n != name || has_json_suffix(name) || [".log", ".parquet"].iter().any(|s| n.ends_with(s))
 }
 
+fn has_flow_suffix(name: &str) -> bool {
+    name.ends_with(".log.gz") || name.ends_with(".log") || name.ends_with(".parquet")
+}
+
+fn has_resolver_suffix(name: &str) -> bool {
+    name.ends_with(".log.gz") || name.ends_with(".gz") || name.ends_with(".log")
+}
+
+/// Whether `s` looks like an AWS region name (`us-east-1`, `eu-central-2`, `us-gov-west-1`).
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|c| c.is_ascii_digit()))
+        && parts[0] != "vpc"
+}
+
+/// The region in `<account>_<service>_<region>_…`, when it is one.
+fn region_in_file_name<'a>(file_name: &'a str, service: &str) -> Option<&'a str> {
+    let mut parts = file_name.split('_');
+    let _account = parts.next()?;
+    (parts.next()? == service).then_some(())?;
+    parts.next().filter(|r| is_region(r))
+}
+
 /// Classifies an object key (a path relative to the listing root, `/`-separated).
 pub fn classify_key(key: &str) -> LogKey<'_> {
     let segments: Vec<&str> = key.split('/').collect();
@@ -116,7 +146,11 @@ pub fn classify_key(key: &str) -> LogKey<'_> {
         let account_id = rest.first().and_then(|s| AccountId::parse(s));
         if let Some(account_id) = account_id {
             let service = rest.get(1).copied().unwrap_or("");
-            let region = rest.get(2).copied().filter(|r| !r.is_empty() && *r != file_name);
+            let region = match service {
+                // `vpcdnsquerylogs/<vpc-id>/…`: the region is only in the file name.
+                "vpcdnsquerylogs" => region_in_file_name(file_name, "vpcdnsquerylogs"),
+                _ => rest.get(2).copied().filter(|r| !r.is_empty() && *r != file_name),
+            };
             let (kind, skip_reason) = match service {
                 "CloudTrail" if has_json_suffix(file_name) => (ObjectKind::CloudTrail, None),
                 "CloudTrail" => (
@@ -141,10 +175,15 @@ pub fn classify_key(key: &str) -> LogKey<'_> {
                     ObjectKind::Unsupported,
                     Some("not an AWS Config history or snapshot file (expected .json.gz)"),
                 ),
-                "vpcflowlogs" => (ObjectKind::VpcFlowLogs, Some("VPC Flow Logs are not read yet")),
+                "vpcflowlogs" if has_flow_suffix(file_name) => (ObjectKind::VpcFlowLogs, None),
+                "vpcflowlogs" => (
+                    ObjectKind::Unsupported,
+                    Some("not a VPC flow log file (expected .log.gz, .log or .parquet)"),
+                ),
+                "vpcdnsquerylogs" if has_resolver_suffix(file_name) => (ObjectKind::ResolverQueryLogs, None),
                 "vpcdnsquerylogs" => (
-                    ObjectKind::ResolverQueryLogs,
-                    Some("Route 53 Resolver query logs are not read yet"),
+                    ObjectKind::Unsupported,
+                    Some("not a Route 53 Resolver query log file (expected .log.gz or .gz)"),
                 ),
                 "GuardDuty" => (ObjectKind::GuardDuty, Some("GuardDuty exports are not read yet")),
                 _ => (
@@ -243,8 +282,12 @@ mod tests {
                 ObjectKind::Config,
             ),
             (
-                "AWSLogs/111122223333/vpcflowlogs/us-east-1/2024/01/02/x.log.gz",
-                ObjectKind::VpcFlowLogs,
+                "AWSLogs/111122223333/vpcflowlogs/us-east-1/2024/01/02/x.txt",
+                ObjectKind::Unsupported,
+            ),
+            (
+                "AWSLogs/111122223333/vpcdnsquerylogs/vpc-0abc/2024/01/02/x.json",
+                ObjectKind::Unsupported,
             ),
             (
                 "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/02/README.txt",
@@ -291,5 +334,50 @@ mod tests {
             );
         }
         assert!(classify_key("notes.md").skip_reason.is_some());
+    }
+
+    #[test]
+    fn flow_logs_are_read() {
+        for name in [
+            "111122223333_vpcflowlogs_eu-west-1_fl-0123456789abcdef0_20240102T0005Z_1a2b3c4d.log.gz",
+            "111122223333_vpcflowlogs_eu-west-1_fl-0123456789abcdef0_20240102T0005Z_1a2b3c4d.log.parquet",
+        ] {
+            let key = format!("AWSLogs/o-abcdefghij/111122223333/vpcflowlogs/eu-west-1/2024/01/02/{name}");
+            let k = classify_key(&key);
+            assert_eq!(k.kind, ObjectKind::VpcFlowLogs, "{key}");
+            assert!(k.is_readable(), "{key}");
+            assert_eq!(k.region, Some("eu-west-1"));
+            assert_eq!(
+                k.account_id.map(|a| a.to_string()).as_deref(),
+                Some("111122223333")
+            );
+        }
+    }
+
+    #[test]
+    fn resolver_logs_take_the_region_from_the_file_name_not_the_vpc_folder() {
+        let k = classify_key("AWSLogs/111122223333/vpcdnsquerylogs/vpc-0abc123def4567890/2024/01/02/111122223333_vpcdnsquerylogs_ap-southeast-2_vpc-0abc123def4567890_20240102T0005Z_9f8e7d6c.log.gz");
+        assert_eq!(k.kind, ObjectKind::ResolverQueryLogs);
+        assert!(k.is_readable());
+        assert_eq!(k.region, Some("ap-southeast-2"));
+        assert_eq!(
+            k.account_id.map(|a| a.to_string()).as_deref(),
+            Some("111122223333")
+        );
+        // A file name without the region: no region (never the vpc id).
+        let k = classify_key("AWSLogs/111122223333/vpcdnsquerylogs/vpc-0abc/2024/01/02/queries.log.gz");
+        assert_eq!((k.kind, k.region), (ObjectKind::ResolverQueryLogs, None));
+        let k = classify_key("AWSLogs/111122223333/vpcdnsquerylogs/vpc-0abc/2024/01/02/111122223333_vpcdnsquerylogs_vpc-0abc_x.log.gz");
+        assert_eq!(k.region, None);
+    }
+
+    #[test]
+    fn region_names() {
+        for r in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4"] {
+            assert!(is_region(r), "{r}");
+        }
+        for r in ["vpc-0abc", "vpc-abc-1", "useast1", "us-east-", "US-EAST-1", ""] {
+            assert!(!is_region(r), "{r}");
+        }
     }
 }

@@ -58,7 +58,9 @@ fn ingest_from_s3_with_control_tower_keys() {
     assert_eq!(first[0]["records"].as_u64(), Some(expected), "{first}");
     assert_eq!(first[0]["objects_quarantined"].as_u64(), Some(0));
     assert!(
-        first[0]["skipped"].to_string().contains("not a log file (expected"),
+        first[0]["skipped"]
+            .to_string()
+            .contains("not a log file (expected"),
         "README.txt is skipped: {first}"
     );
     let rows = query(&data, "SELECT count(*) AS n, count(DISTINCT eventid) AS d, count(DISTINCT source_object) AS o FROM cloudtrail");

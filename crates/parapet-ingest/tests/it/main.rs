@@ -4,6 +4,7 @@ mod cloudtrail_kinds;
 mod compaction;
 mod config;
 mod corrupt;
+mod network;
 mod real_data;
 mod recovery;
 mod support;
