@@ -33,7 +33,7 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Run read-only SQL over the lake.
     Query(QueryArgs),
-    /// Look after the lake: stats, compact, recover.
+    /// Look after the lake: tables, stats, compact, recover.
     Lake(LakeArgs),
     /// List what ingest could not read, and why.
     Quarantine(QuarantineArgs),
@@ -87,7 +87,17 @@ pub struct IngestArgs {
     /// Try objects that earlier runs quarantined again.
     #[arg(long)]
     pub retry_quarantined: bool,
-    /// Print the report as JSON on stdout.
+    /// Keep going: list the sources again every --interval seconds and ingest what is new
+    /// (objects in a folder must appear whole, e.g. written elsewhere and renamed in).
+    #[arg(long)]
+    pub follow: bool,
+    /// Seconds between two listings with --follow.
+    #[arg(long, default_value_t = 60, requires = "follow")]
+    pub interval: u64,
+    /// Stop --follow after this many rounds (default: never).
+    #[arg(long, requires = "follow")]
+    pub rounds: Option<u64>,
+    /// Print the report as JSON on stdout (with --follow, one line per source and round).
     #[arg(long)]
     pub json: bool,
 }
@@ -115,6 +125,11 @@ pub struct LakeArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum LakeCommand {
+    /// The tables SQL can read: name, OCSF class, what each holds.
+    Tables {
+        #[arg(long)]
+        json: bool,
+    },
     /// Tables, partitions, files, rows and bytes.
     Stats {
         #[arg(long)]

@@ -75,11 +75,48 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> Result<ExitCode> {
     let accounts = load_accounts(args.accounts.as_deref().or(config.accounts.csv.as_deref()))?;
     let options = options(&config, args.workers, args.retry_quarantined);
     let data = data_dir(cli, &config);
+    if args.follow {
+        return follow(cli, args, &data, &config, &accounts, &options);
+    }
     let reports = run_ingest(cli, &data, &config, &args.sources, &accounts, &options)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
     Ok(if reports.iter().all(IngestReport::is_clean) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PARTIAL)
+    })
+}
+
+/// `--follow`: ingest, wait, list again. Each round is an ordinary exactly-once run, so the
+/// process can be stopped at any moment (the next start recovers and goes on).
+fn follow(
+    cli: &Cli,
+    args: &IngestArgs,
+    data: &DataDir,
+    config: &Config,
+    accounts: &AccountDirectory,
+    options: &IngestOptions,
+) -> Result<ExitCode> {
+    let mut clean = true;
+    let mut round = 0u64;
+    loop {
+        round += 1;
+        let reports = run_ingest(cli, data, config, &args.sources, accounts, options)?;
+        for r in &reports {
+            clean &= r.is_clean();
+            if args.json {
+                println!("{}", serde_json::to_string(r)?);
+            }
+        }
+        if args.rounds.is_some_and(|n| round >= n) {
+            break;
+        }
+        tracing::info!(round, seconds = args.interval, "waiting for new objects");
+        std::thread::sleep(std::time::Duration::from_secs(args.interval));
+    }
+    Ok(if clean {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_PARTIAL)

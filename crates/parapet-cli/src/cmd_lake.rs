@@ -1,4 +1,4 @@
-//! `parapet lake stats|compact|recover` and `parapet quarantine`.
+//! `parapet lake tables|stats|compact|recover` and `parapet quarantine`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
@@ -91,12 +91,12 @@ pub fn stats(data: &DataDir) -> Result<LakeStats> {
 pub fn print_stats(s: &LakeStats) {
     println!("lake {}", s.lake);
     println!(
-        "{:<12} {:>10} {:>7} {:>7} {:>8} {:>8} {:>6} {:>12}  events",
+        "{:<20} {:>10} {:>7} {:>7} {:>8} {:>8} {:>6} {:>12}  events",
         "table", "rows", "files", "parts", "accounts", "regions", "days", "size"
     );
     for t in &s.tables {
         println!(
-            "{:<12} {:>10} {:>7} {:>7} {:>8} {:>8} {:>6} {:>12}  {} .. {}",
+            "{:<20} {:>10} {:>7} {:>7} {:>8} {:>8} {:>6} {:>12}  {} .. {}",
             t.table,
             t.rows,
             t.files,
@@ -118,10 +118,46 @@ pub fn print_stats(s: &LakeStats) {
     );
 }
 
+/// The tables (and derived views) SQL can read, whether or not they hold data yet.
+#[derive(Debug, serde::Serialize)]
+pub struct TableDoc {
+    pub name: &'static str,
+    pub ocsf_class_uid: i32,
+    pub description: &'static str,
+    pub columns: usize,
+    pub views: Vec<&'static str>,
+}
+
+pub fn tables() -> Vec<TableDoc> {
+    parapet_lake::catalog()
+        .into_iter()
+        .map(|t| TableDoc {
+            name: t.name,
+            ocsf_class_uid: t.class_uid,
+            description: t.description,
+            columns: t.schema.fields().len(),
+            views: t.views.iter().map(|(name, _)| *name).collect(),
+        })
+        .collect()
+}
+
 pub fn run(cli: &Cli, args: &LakeArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let data = data_dir(cli, &config);
     match &args.command {
+        LakeCommand::Tables { json } => {
+            let t = tables();
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&t)?);
+            } else {
+                for t in &t {
+                    println!("{:<20} class {:<5} {}", t.name, t.ocsf_class_uid, t.description);
+                    for v in &t.views {
+                        println!("{:<20} view of {}", v, t.name);
+                    }
+                }
+            }
+        }
         LakeCommand::Stats { json } => {
             let s = stats(&data)?;
             if *json {

@@ -179,3 +179,80 @@ fn lake_recover_reports_what_it_did() {
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["debris_removed"].as_u64(), Some(1));
 }
+
+#[test]
+fn ingest_follow_picks_up_objects_that_arrive_later() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let stratus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/cloudtrail/stratus");
+    let mut files: Vec<_> = std::fs::read_dir(&stratus)
+        .expect("testdata")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    std::fs::copy(&files[0], src.join("first.json")).expect("copy");
+    let mut child = parapet()
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .args(["ingest", "--follow", "--interval", "1", "--rounds", "3", "--json"])
+        .arg(&src)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first: serde_json::Value =
+        serde_json::from_str(&lines.next().expect("a line").expect("text")).expect("json");
+    assert_eq!(first["objects_ingested"], 1);
+    // A new object appears whole (renamed in), as the help asks.
+    std::fs::copy(&files[1], tmp.path().join("second.tmp")).expect("copy");
+    std::fs::rename(tmp.path().join("second.tmp"), src.join("second.json")).expect("rename");
+    let rest: Vec<serde_json::Value> = lines
+        .map(|l| serde_json::from_str(&l.expect("text")).expect("json"))
+        .collect();
+    assert!(child.wait().expect("exits").success());
+    assert_eq!(rest.len(), 2, "one report per round: {rest:?}");
+    let later: u64 = rest
+        .iter()
+        .map(|r| r["objects_ingested"].as_u64().expect("n"))
+        .sum();
+    assert_eq!(later, 1, "the second file once, in a later round: {rest:?}");
+    let expected: usize = files[..2]
+        .iter()
+        .map(|f| {
+            serde_json::from_slice::<Vec<serde_json::Value>>(&std::fs::read(f).expect("read"))
+                .expect("array")
+                .len()
+        })
+        .sum();
+    let out = ok(parapet().arg("--data-dir").arg(tmp.path().join("data")).args([
+        "query",
+        "-f",
+        "csv",
+        "SELECT count(*) AS n FROM cloudtrail",
+    ]));
+    assert_eq!(out, format!("n\n{expected}\n"));
+}
+
+#[test]
+fn lake_tables_lists_every_source_table() {
+    let out = ok(parapet().args(["lake", "tables", "--json"]));
+    let tables: Vec<serde_json::Value> = serde_json::from_str(&out).expect("json");
+    let names: Vec<&str> = tables.iter().map(|t| t["name"].as_str().expect("name")).collect();
+    for expected in [
+        "cloudtrail",
+        "cloudtrail_insights",
+        "config_history",
+        "vpc_flow",
+        "route53_resolver",
+    ] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    let config = tables
+        .iter()
+        .find(|t| t["name"] == "config_history")
+        .expect("config");
+    assert_eq!(config["views"], serde_json::json!(["config_inventory"]));
+}
