@@ -5,7 +5,11 @@
 
 pub mod account;
 pub mod activity;
+pub mod finding;
+pub mod health;
 pub mod time;
 
 pub use account::{Account, AccountDirectory, AccountId, AccountsCsvError};
 pub use activity::{ApiActivity, PartitionKey};
+pub use finding::{Finding, FindingSource};
+pub use health::{AffectedEntity, HealthEvent};
