@@ -7,6 +7,8 @@
 //! ledger commit), which is what makes ingest exactly-once.
 
 pub mod cloudtrail;
+pub mod finding;
+pub mod health;
 pub mod layout;
 pub mod query;
 pub mod table;
@@ -34,7 +36,7 @@ pub enum LakeError {
 pub type Result<T, E = LakeError> = std::result::Result<T, E>;
 
 /// The tables built from a [`TableDef`] (every table but `cloudtrail`).
-pub static GENERIC_TABLES: &[&TableDef] = &[];
+pub static GENERIC_TABLES: &[&TableDef] = &[&finding::GUARDDUTY, &finding::SECURITYHUB, &health::HEALTH];
 
 /// A table of the lake as the query layer sees it.
 pub struct TableInfo {

@@ -30,6 +30,8 @@ impl Default for WriteOptions {
             row_group_rows: 128 * 1024,
             bulky_columns: crate::cloudtrail::BULKY_COLUMNS
                 .iter()
+                .chain(crate::finding::BULKY_COLUMNS)
+                .chain(crate::health::BULKY_COLUMNS)
                 .map(|s| s.to_string())
                 .collect(),
         }
