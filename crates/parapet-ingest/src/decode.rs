@@ -9,7 +9,10 @@ use parapet_lake::{Columns, LakeRecord, RowContext};
 use parapet_model::activity::is_safe_partition_value;
 use parapet_model::time::event_day;
 use parapet_model::{AccountDirectory, AccountId, ApiActivity, PartitionKey};
-use parapet_sources::{decode_cloudtrail, DecodeError, Decoded, ObjectKind, RecordReject};
+use parapet_sources::{
+    decode_cloudtrail, decode_guardduty, decode_health, decode_securityhub, DecodeError, Decoded, ObjectKind,
+    RecordReject,
+};
 
 /// Rows of one table and partition, being built.
 pub(crate) enum Rows {
@@ -149,7 +152,6 @@ impl Sink<'_> {
         }
     }
 
-    #[allow(dead_code)] // until the first generic source lands
     fn take<R: LakeRecord>(&mut self, decoded: Decoded<R>) -> Yield {
         self.records(&decoded.records);
         Yield {
@@ -175,6 +177,9 @@ pub(crate) fn decode_object(
                 rejects: file.rejects,
             })
         }
+        ObjectKind::GuardDuty => Ok(sink.take(decode_guardduty(bytes)?)),
+        ObjectKind::SecurityHub => Ok(sink.take(decode_securityhub(bytes)?)),
+        ObjectKind::Health => Ok(sink.take(decode_health(bytes)?)),
         other => Err(DecodeError::Shape(format!(
             "parapet cannot read {} objects",
             other.as_str()

@@ -1,7 +1,9 @@
-//! Integration tests of ingest: real CloudTrail data, corrupt inputs, recovery, compaction.
+//! Integration tests of ingest: real CloudTrail data, findings and Health events, corrupt
+//! inputs, recovery, compaction.
 
 mod compaction;
 mod corrupt;
+mod findings;
 mod real_data;
 mod recovery;
 mod support;
