@@ -11,8 +11,8 @@ use parapet_model::activity::is_safe_partition_value;
 use parapet_model::time::event_day;
 use parapet_model::{AccountDirectory, AccountId, ApiActivity, PartitionKey};
 use parapet_sources::{
-    decode_cloudtrail, decode_config, decode_flow_log, decode_insights, decode_resolver_query_log,
-    DecodeError, Decoded, ObjectKind, RecordReject,
+    decode_cloudtrail, decode_config, decode_flow_log, decode_guardduty, decode_health, decode_insights,
+    decode_resolver_query_log, decode_securityhub, DecodeError, Decoded, ObjectKind, RecordReject,
 };
 
 /// Rows of one table and partition, being built.
@@ -183,6 +183,9 @@ pub(crate) fn decode_object(
         ObjectKind::VpcFlowLogs if is_parquet(bytes) => Ok(sink.take(decode_flow_parquet(bytes)?)),
         ObjectKind::VpcFlowLogs => Ok(sink.take(decode_flow_log(bytes)?)),
         ObjectKind::ResolverQueryLogs => Ok(sink.take(decode_resolver_query_log(bytes)?)),
+        ObjectKind::GuardDuty => Ok(sink.take(decode_guardduty(bytes)?)),
+        ObjectKind::SecurityHub => Ok(sink.take(decode_securityhub(bytes)?)),
+        ObjectKind::Health => Ok(sink.take(decode_health(bytes)?)),
         other => Err(DecodeError::Shape(format!(
             "parapet cannot read {} objects",
             other.as_str()

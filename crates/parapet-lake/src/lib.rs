@@ -10,8 +10,10 @@ pub mod cloudtrail;
 pub mod cloudtrail_insight;
 pub mod config_history;
 pub mod dns;
+pub mod finding;
 pub mod flow;
 pub mod flow_parquet;
+pub mod health;
 pub mod layout;
 pub mod query;
 pub mod table;
@@ -45,6 +47,9 @@ pub static GENERIC_TABLES: &[&TableDef] = &[
     &config_history::CONFIG_HISTORY,
     &flow::VPC_FLOW,
     &dns::ROUTE53_RESOLVER,
+    &finding::GUARDDUTY,
+    &finding::SECURITYHUB,
+    &health::HEALTH,
 ];
 
 /// A table of the lake as the query layer sees it.

@@ -32,6 +32,8 @@ impl Default for WriteOptions {
                 .iter()
                 .chain(crate::flow::BULKY_COLUMNS)
                 .chain(crate::dns::BULKY_COLUMNS)
+                .chain(crate::finding::BULKY_COLUMNS)
+                .chain(crate::health::BULKY_COLUMNS)
                 .map(|s| s.to_string())
                 .collect(),
         }

@@ -7,7 +7,9 @@ pub mod account;
 pub mod activity;
 pub mod config_item;
 pub mod dns;
+pub mod finding;
 pub mod flow;
+pub mod health;
 pub mod insight;
 pub mod time;
 
@@ -15,5 +17,7 @@ pub use account::{Account, AccountDirectory, AccountId, AccountsCsvError};
 pub use activity::{ApiActivity, PartitionKey};
 pub use config_item::{ConfigDelivery, ConfigItem};
 pub use dns::DnsQuery;
+pub use finding::{Finding, FindingSource};
 pub use flow::FlowRecord;
+pub use health::{AffectedEntity, HealthEvent};
 pub use insight::InsightEvent;

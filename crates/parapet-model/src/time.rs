@@ -1,4 +1,4 @@
-//! Time helpers: RFC 3339 parsing to epoch milliseconds and calendar-day arithmetic.
+//! Time helpers: RFC 3339 and RFC 1123 parsing to epoch milliseconds and calendar-day arithmetic.
 //!
 //! CloudTrail writes `eventTime` as `2023-07-10T12:34:56Z`; other exports use fractional
 //! seconds or offsets. The lake stores epoch milliseconds, so parsing is done here once,
@@ -110,6 +110,81 @@ fn days_in_month(year: i64, month: u32) -> i64 {
     }
 }
 
+/// Parses an RFC 1123 / HTTP date (`Sat, 05 Jun 2016 15:10:09 GMT`, as AWS Health writes its
+/// times) to epoch ms. The weekday is optional and not checked (real samples carry wrong
+/// ones); the day may have one digit; the zone is `GMT`, `UTC`, `UT`, `Z` or `±HHMM`.
+/// Returns `None` for anything else.
+pub fn parse_rfc1123_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    // Drop the weekday: everything up to the first comma.
+    let rest = match s.find(',') {
+        Some(i) => s[i + 1..].trim_start(),
+        None => s,
+    };
+    let mut parts = rest.split_ascii_whitespace();
+    let (day, month, year, clock, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if parts.next().is_some() {
+        return None;
+    }
+    let digits = |t: &str| -> Option<i64> {
+        if t.is_empty() || !t.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
+    };
+    let day = if (1..=2).contains(&day.len()) {
+        digits(day)?
+    } else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let month = MONTHS
+        .iter()
+        .position(|m| m.eq_ignore_ascii_case(month))
+        .map(|i| i as u32 + 1)?;
+    let year = if year.len() == 4 {
+        digits(year)?
+    } else {
+        return None;
+    };
+    if day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let mut hms = clock.split(':');
+    let (h, m, sec) = (hms.next()?, hms.next()?, hms.next()?);
+    if hms.next().is_some() || h.len() != 2 || m.len() != 2 || sec.len() != 2 {
+        return None;
+    }
+    let (h, m, sec) = (digits(h)?, digits(m)?, digits(sec)?);
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let offset_ms = match zone {
+        "GMT" | "UTC" | "UT" | "Z" => 0,
+        z if z.len() == 5 && (z.starts_with('+') || z.starts_with('-')) => {
+            let oh = digits(&z[1..3])?;
+            let om = digits(&z[3..5])?;
+            let off = (oh * 60 + om) * 60_000;
+            if z.starts_with('+') {
+                off
+            } else {
+                -off
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day as u32);
+    Some(days * MS_PER_DAY + ((h * 60 + m) * 60 + sec) * 1000 - offset_ms)
+}
+
 /// The UTC day of an epoch-ms instant as `YYYYMMDD` (the lake's `eventDay` partition value).
 pub fn event_day(ms: i64) -> u32 {
     let (y, m, d) = civil_from_days(ms.div_euclid(MS_PER_DAY));
@@ -183,6 +258,36 @@ mod tests {
             "2023/07/10T12:34:56Z",
         ] {
             assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_rfc1123_times() {
+        let t = parse_rfc3339_ms("2016-06-05T15:10:09Z");
+        assert_eq!(parse_rfc1123_ms("Sat, 05 Jun 2016 15:10:09 GMT"), t);
+        // The weekday is not checked (5 June 2016 was a Sunday) and may be missing.
+        assert_eq!(parse_rfc1123_ms("Sun, 05 Jun 2016 15:10:09 GMT"), t);
+        assert_eq!(parse_rfc1123_ms("05 Jun 2016 15:10:09 UTC"), t);
+        assert_eq!(
+            parse_rfc1123_ms("Tue, 7 Feb 2017 00:55:52 GMT"),
+            parse_rfc3339_ms("2017-02-07T00:55:52Z")
+        );
+        assert_eq!(
+            parse_rfc1123_ms("Wed, 16 Aug 2023 23:18:52 +0200"),
+            parse_rfc3339_ms("2023-08-16T21:18:52Z")
+        );
+        for bad in [
+            "",
+            "Sat, 05 Jun 2016",
+            "Sat, 05 Jum 2016 15:10:09 GMT",
+            "Sat, 31 Jun 2016 15:10:09 GMT",
+            "Sat, 05 Jun 16 15:10:09 GMT",
+            "Sat, 05 Jun 2016 24:10:09 GMT",
+            "Sat, 05 Jun 2016 15:10:09 PST",
+            "Sat, 05 Jun 2016 15:10:09 GMT extra",
+            "2016-06-05T15:10:09Z",
+        ] {
+            assert_eq!(parse_rfc1123_ms(bad), None, "{bad}");
         }
     }
 

@@ -4,8 +4,13 @@
 //! with Control Tower adding the organisation id once more in front of `AWSLogs/`. The account id
 //! is the 12-digit segment after `AWSLogs/` and the optional organisation id, never "the first
 //! segment after AWSLogs". Objects outside that layout (a folder of exported files) are
-//! recognised by their file name alone. Route 53 Resolver query logs put the VPC id where other
+//! recognised by their file name or content. Route 53 Resolver query logs put the VPC id where other
 //! services put the region; their region comes from the file name.
+//!
+//! GuardDuty exports to `AWSLogs/<account>/GuardDuty/<region>/YYYY/MM/DD/<uuid>.jsonl.gz`.
+//! Security Hub and Health have no S3 layout of their own (they arrive through EventBridge);
+//! parapet reads them from the service folders `SecurityHub` and `Health` in the same layout,
+//! which is where a Firehose delivering their events should be told to write.
 
 use parapet_model::AccountId;
 
@@ -185,7 +190,19 @@ pub fn classify_key(key: &str) -> LogKey<'_> {
                     ObjectKind::Unsupported,
                     Some("not a Route 53 Resolver query log file (expected .log.gz or .gz)"),
                 ),
-                "GuardDuty" => (ObjectKind::GuardDuty, Some("GuardDuty exports are not read yet")),
+                "GuardDuty" if has_json_suffix(file_name) => (ObjectKind::GuardDuty, None),
+                "GuardDuty" => (
+                    ObjectKind::Unsupported,
+                    Some("not a GuardDuty export (expected .jsonl.gz, .json.gz, .jsonl or .json)"),
+                ),
+                // No AWS service writes these folders: parapet's convention for findings and
+                // events exported from EventBridge (e.g. by Firehose).
+                "SecurityHub" if has_json_suffix(file_name) => (ObjectKind::SecurityHub, None),
+                "Health" if has_json_suffix(file_name) => (ObjectKind::Health, None),
+                "SecurityHub" | "Health" => (
+                    ObjectKind::Unsupported,
+                    Some("not a JSON file (expected .jsonl.gz, .json.gz, .jsonl or .json)"),
+                ),
                 _ => (
                     ObjectKind::Unsupported,
                     Some("unknown service folder under AWSLogs"),
@@ -310,6 +327,47 @@ mod tests {
         ] {
             let k = classify_key(key);
             assert_eq!((k.kind, k.region, k.skip_reason), (ObjectKind::Config, Some("eu-west-1"), None), "{key}");
+        }
+    }
+
+    #[test]
+    fn findings_and_events_folders() {
+        for (key, kind) in [
+            (
+                "AWSLogs/111122223333/GuardDuty/eu-west-1/2024/01/02/0a1b2c3d-1111-2222-3333-444455556666.jsonl.gz",
+                ObjectKind::GuardDuty,
+            ),
+            (
+                "org/AWSLogs/o-abcdefghij/111122223333/GuardDuty/eu-west-1/2024/01/02/f.json",
+                ObjectKind::GuardDuty,
+            ),
+            (
+                "AWSLogs/111122223333/SecurityHub/eu-west-1/2024/01/02/findings-1.jsonl.gz",
+                ObjectKind::SecurityHub,
+            ),
+            (
+                "AWSLogs/111122223333/Health/us-east-1/2024/01/02/events.json",
+                ObjectKind::Health,
+            ),
+        ] {
+            let k = classify_key(key);
+            assert_eq!(k.kind, kind, "{key}");
+            assert!(k.is_readable(), "{key}");
+            assert_eq!(
+                k.account_id.map(|a| a.to_string()).as_deref(),
+                Some("111122223333")
+            );
+        }
+        let k = classify_key("AWSLogs/111122223333/GuardDuty/eu-west-1/2024/01/02/f.jsonl.gz");
+        assert_eq!(k.region, Some("eu-west-1"));
+        for key in [
+            "AWSLogs/111122223333/GuardDuty/eu-west-1/2024/01/02/f.csv",
+            "AWSLogs/111122223333/SecurityHub/eu-west-1/2024/01/02/f.parquet",
+            "AWSLogs/111122223333/Health/us-east-1/x.txt",
+        ] {
+            let k = classify_key(key);
+            assert_eq!(k.kind, ObjectKind::Unsupported, "{key}");
+            assert!(!k.is_readable(), "{key}");
         }
     }
 

@@ -4,6 +4,7 @@ mod cloudtrail_kinds;
 mod compaction;
 mod config;
 mod corrupt;
+mod findings;
 mod network;
 mod real_data;
 mod recovery;
