@@ -63,7 +63,8 @@ fn sniff_json(text: &str) -> Option<ObjectKind> {
     if has(text, "SchemaVersion") && has(text, "ProductArn") {
         return Some(ObjectKind::SecurityHub);
     }
-    if has(text, "schemaVersion") && has(text, "service") && text.contains(":guardduty:") {
+    // A finding's `service.serviceName` is "guardduty" (trimmed events may lack the ARN).
+    if has(text, "service") && (text.contains(":guardduty:") || text.contains("\"guardduty\"")) {
         return Some(ObjectKind::GuardDuty);
     }
     if has(text, "eventTypeCode") && has(text, "eventArn") {
@@ -77,7 +78,7 @@ fn sniff_text(text: &str) -> Option<ObjectKind> {
     let first = text.lines().next()?;
     let fields: Vec<&str> = first.split_ascii_whitespace().collect();
     let named = |f: &str| fields.contains(&f);
-    if (named("srcaddr") && named("dstaddr")) || (named("version") && named("tgw-id")) {
+    if (named("srcaddr") && named("dstaddr")) || named("tgw-id") {
         return Some(ObjectKind::VpcFlowLogs);
     }
     let is_account = |s: &str| s.len() == 12 && s.bytes().all(|c| c.is_ascii_digit());
