@@ -1,11 +1,14 @@
 //! Every AWS SDK client parapet uses, behind the port traits the other crates define.
 //!
 //! This is the only crate that links the AWS SDK: its types never leave it. Today it provides
-//! [`S3Store`] (the `ObjectStore` port over S3); Organizations, STS, SQS, EC2 and IAM follow.
+//! [`S3Store`] (the `ObjectStore` port over S3) and [`SqsQueue`] (the `MessageQueue` port);
+//! Organizations, STS, EC2 and IAM follow.
 
 mod s3;
+mod sqs;
 
 pub use s3::{S3Location, S3Store};
+pub use sqs::SqsQueue;
 
 /// Where and how to reach AWS (or an S3-compatible endpoint such as moto in tests).
 #[derive(Clone, Debug, Default)]
@@ -20,7 +23,7 @@ pub struct AwsSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
-    #[error("{0} is not an S3 URL (expected s3://bucket[/prefix])")]
+    #[error("{0}")]
     BadUrl(String),
     #[error("starting the AWS client runtime: {0}")]
     Runtime(std::io::Error),

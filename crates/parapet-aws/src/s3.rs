@@ -15,12 +15,14 @@ pub struct S3Location {
 
 impl S3Location {
     pub fn parse(url: &str) -> Result<S3Location, AwsError> {
-        let rest = url
-            .strip_prefix("s3://")
-            .ok_or_else(|| AwsError::BadUrl(url.to_string()))?;
+        let rest = url.strip_prefix("s3://").ok_or_else(|| {
+            AwsError::BadUrl(format!("{url} is not an S3 URL (expected s3://bucket[/prefix])"))
+        })?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
-            return Err(AwsError::BadUrl(url.to_string()));
+            return Err(AwsError::BadUrl(format!(
+                "{url} is not an S3 URL (expected s3://bucket[/prefix])"
+            )));
         }
         Ok(S3Location {
             bucket: bucket.to_string(),

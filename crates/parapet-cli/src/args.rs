@@ -76,7 +76,7 @@ pub struct SimulateArgs {
 #[derive(Args, Debug)]
 pub struct IngestArgs {
     /// Folders, files or s3://bucket/prefix URLs.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "sqs")]
     pub sources: Vec<String>,
     /// accounts.csv with id,name,team,env,owner,ou[,channel] (overrides accounts.csv of the config).
     #[arg(long)]
@@ -94,9 +94,20 @@ pub struct IngestArgs {
     /// Seconds between two listings with --follow.
     #[arg(long, default_value_t = 60, requires = "follow")]
     pub interval: u64,
-    /// Stop --follow after this many rounds (default: never).
+    /// Stop --follow after this many rounds (default: never); with --sqs, after this many
+    /// receives in a row that found nothing.
     #[arg(long, requires = "follow")]
     pub rounds: Option<u64>,
+    /// Live mode: read S3 event notifications (direct, via SNS or EventBridge) and EventBridge
+    /// events (GuardDuty, Security Hub, Health) from this SQS queue URL; needs --follow.
+    #[arg(long, requires = "follow", conflicts_with = "sources")]
+    pub sqs: Option<String>,
+    /// With --sqs: seconds a message stays hidden while its objects are read (extended as needed).
+    #[arg(long, default_value_t = 300, requires = "sqs")]
+    pub visibility: u32,
+    /// With --sqs: long-poll wait per receive, seconds (at most 20).
+    #[arg(long, default_value_t = 20, requires = "sqs")]
+    pub wait: u32,
     /// Print the report as JSON on stdout (with --follow, one line per source and round).
     #[arg(long)]
     pub json: bool,

@@ -3,12 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use parapet_aws::{AwsSettings, S3Store};
+use parapet_aws::{AwsSettings, S3Store, SqsQueue};
 use parapet_config::Config;
-use parapet_ingest::{ingest, DataDir, IngestOptions, IngestReport};
+use parapet_ingest::{follow_queue, ingest, DataDir, IngestOptions, IngestReport, LiveBatch, LiveOptions};
 use parapet_lake::WriteOptions;
 use parapet_model::AccountDirectory;
-use parapet_sources::{LocalDir, ObjectStore};
+use parapet_sources::{LocalDir, ObjectStore, StoreError};
 
 use crate::args::{Cli, IngestArgs};
 use crate::context::{data_dir, human_bytes, load_accounts, load_config, show_progress};
@@ -30,16 +30,19 @@ pub fn options(config: &Config, workers: Option<usize>, retry_quarantined: bool)
     }
 }
 
+fn aws_settings(config: &Config) -> AwsSettings {
+    let a = &config.aws;
+    AwsSettings {
+        region: a.region.clone(),
+        endpoint_url: a.endpoint_url.clone(),
+        profile: a.profile.clone(),
+        force_path_style: a.force_path_style,
+    }
+}
+
 pub fn open_store(config: &Config, source: &str) -> Result<Box<dyn ObjectStore>> {
     if source.starts_with("s3://") {
-        let a = &config.aws;
-        let settings = AwsSettings {
-            region: a.region.clone(),
-            endpoint_url: a.endpoint_url.clone(),
-            profile: a.profile.clone(),
-            force_path_style: a.force_path_style,
-        };
-        Ok(Box::new(S3Store::connect(source, &settings)?))
+        Ok(Box::new(S3Store::connect(source, &aws_settings(config))?))
     } else {
         Ok(Box::new(
             LocalDir::open(std::path::Path::new(source)).with_context(|| format!("opening {source}"))?,
@@ -75,6 +78,9 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> Result<ExitCode> {
     let accounts = load_accounts(args.accounts.as_deref().or(config.accounts.csv.as_deref()))?;
     let options = options(&config, args.workers, args.retry_quarantined);
     let data = data_dir(cli, &config);
+    if let Some(url) = &args.sqs {
+        return follow_sqs(cli, args, url, &data, &config, &accounts, &options);
+    }
     if args.follow {
         return follow(cli, args, &data, &config, &accounts, &options);
     }
@@ -116,6 +122,65 @@ fn follow(
         tracing::info!(round, seconds = args.interval, "waiting for new objects");
         std::thread::sleep(std::time::Duration::from_secs(args.interval));
     }
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PARTIAL)
+    })
+}
+
+/// `--follow --sqs URL`: live ingest from queue notifications.
+fn follow_sqs(
+    cli: &Cli,
+    args: &IngestArgs,
+    url: &str,
+    data: &DataDir,
+    config: &Config,
+    accounts: &AccountDirectory,
+    options: &IngestOptions,
+) -> Result<ExitCode> {
+    let settings = aws_settings(config);
+    let queue = SqsQueue::connect(url, &settings)?;
+    let open_bucket = |bucket: &str| -> std::result::Result<Box<dyn ObjectStore>, StoreError> {
+        let store = S3Store::connect(&format!("s3://{bucket}/"), &settings).map_err(|e| StoreError::Io {
+            location: format!("s3://{bucket}/"),
+            message: e.to_string(),
+        })?;
+        Ok(Box::new(store))
+    };
+    let live = LiveOptions {
+        wait_secs: args.wait.min(20),
+        visibility_secs: args.visibility.max(10),
+        stop_after_idle: args.rounds,
+        ..LiveOptions::default()
+    };
+    let mut clean = true;
+    let mut on_batch = |b: &LiveBatch| {
+        clean &= b.unreadable == 0 && b.kept == 0 && b.reports.iter().all(IngestReport::is_clean);
+        if args.json {
+            match serde_json::to_string(b) {
+                Ok(line) => println!("{line}"),
+                Err(e) => tracing::error!(error = %e, "writing the batch report"),
+            }
+        } else if !cli.quiet {
+            eprintln!(
+                "{url}: {} messages, {} deleted, {} kept for redelivery, {} unreadable",
+                b.messages, b.deleted, b.kept, b.unreadable
+            );
+            b.reports.iter().for_each(print_summary);
+        }
+    };
+    follow_queue(
+        &queue,
+        &open_bucket,
+        data,
+        accounts,
+        options,
+        &live,
+        &(),
+        &mut on_batch,
+    )
+    .with_context(|| format!("reading {url}"))?;
     Ok(if clean {
         ExitCode::SUCCESS
     } else {

@@ -13,12 +13,14 @@
 mod compact;
 mod data_dir;
 mod decode;
+mod live;
 mod pipeline;
 mod quarantine;
 mod recover;
 
 pub use compact::{compact, CompactOptions, CompactReport};
 pub use data_dir::{DataDir, LakeLock};
+pub use live::{follow_queue, LiveBatch, LiveOptions, OpenBucket};
 pub use pipeline::{ingest, IngestOptions, IngestReport, ProblemObject, Progress, SkipCount};
 pub use recover::{recover, RecoveryReport};
 

@@ -5,4 +5,5 @@ mod duckdb;
 mod kill;
 mod pipeline;
 mod s3;
+mod sqs;
 mod support;

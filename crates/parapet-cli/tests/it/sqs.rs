@@ -1,0 +1,118 @@
+//! Live ingest from SQS on moto: objects put in S3 notify the queue, parapet ingests them and
+//! deletes the messages; messages a dead consumer held come back and duplicates change nothing.
+
+use crate::support::{event_ids, ok, parapet, python, query, simulate, Moto};
+
+const SETUP: &str = r#"
+import sys, os, json, boto3
+endpoint, root, finding = sys.argv[1], sys.argv[2], sys.argv[3]
+kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+s3, sqs = boto3.client("s3", **kw), boto3.client("sqs", **kw)
+url = sqs.create_queue(QueueName="log-archive-events")["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+s3.create_bucket(Bucket="log-archive")
+s3.put_bucket_notification_configuration(Bucket="log-archive", NotificationConfiguration={
+    "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+n = 0
+for dirpath, _, files in os.walk(root):
+    for f in sorted(files):
+        path = os.path.join(dirpath, f)
+        key = os.path.relpath(path, root)
+        if n % 4 == 1 and "/CloudTrail/" in key:
+            key = key.replace(".json.gz", " copy=1.json.gz")
+        s3.upload_file(path, "log-archive", key)
+        n += 1
+# A consumer receives a batch and dies without deleting it: the messages come back in 3 s.
+held = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=3)["Messages"]
+# The same notification delivered twice.
+sqs.send_message(QueueUrl=url, MessageBody=held[0]["Body"])
+# A GuardDuty finding through EventBridge, delivered twice.
+event = {"version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602", "detail-type": "GuardDuty Finding",
+         "source": "aws.guardduty", "account": "123456789012", "time": "2024-03-01T10:00:00Z",
+         "region": "us-east-1", "resources": [], "detail": json.load(open(finding))}
+for _ in range(2):
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
+print(url)
+"#;
+
+const LEFT: &str = r#"
+import sys, boto3
+endpoint, url = sys.argv[1], sys.argv[2]
+sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+print(int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"]))
+"#;
+
+#[test]
+fn live_ingest_from_s3_notifications_and_eventbridge_events() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let logs = simulate(&tmp.path().join("bucket"), 4, 1, 100);
+    let expected = event_ids(&logs).len() as u64;
+    let moto = Moto::start();
+    let finding = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/guardduty/guardduty_ec2_event.json");
+    let url = python(
+        SETUP,
+        &[
+            &moto.endpoint,
+            logs.to_str().expect("utf8"),
+            finding.to_str().expect("utf8"),
+        ],
+    )
+    .trim()
+    .to_string();
+
+    let data = tmp.path().join("data");
+    let out = ok(parapet()
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "ingest",
+            "--follow",
+            "--sqs",
+            &url,
+            "--wait",
+            "5",
+            "--visibility",
+            "30",
+            "--rounds",
+            "2",
+            "--json",
+        ]));
+    let batches: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON batch per line"))
+        .collect();
+    let sum = |field: &str| {
+        batches
+            .iter()
+            .map(|b| b[field].as_u64().expect("count"))
+            .sum::<u64>()
+    };
+    assert!(sum("messages") > 10, "{out}");
+    assert_eq!(
+        sum("messages"),
+        sum("deleted"),
+        "every message deleted once done: {out}"
+    );
+    assert_eq!((sum("kept"), sum("unreadable")), (0, 0), "{out}");
+
+    // No gap, no duplicate: every simulated event once, the finding once.
+    let rows = query(
+        &data,
+        "SELECT count(*) AS n, count(DISTINCT eventid) AS d FROM cloudtrail",
+    );
+    assert_eq!(
+        (rows[0]["n"].as_u64(), rows[0]["d"].as_u64()),
+        (Some(expected), Some(expected))
+    );
+    let rows = query(&data, "SELECT count(*) AS n FROM guardduty");
+    assert_eq!(rows[0]["n"].as_u64(), Some(1));
+    // The queue is empty.
+    assert_eq!(python(LEFT, &[&moto.endpoint, &url]).trim(), "0");
+}

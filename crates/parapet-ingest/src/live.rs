@@ -1,0 +1,235 @@
+//! Live ingest from a queue: receive notifications, ingest what they name through the ordinary
+//! exactly-once run, and delete a message only once everything it announced is committed.
+//!
+//! A message is hidden while its objects are read (its visibility is extended in the
+//! background); if the process dies, it reappears and is delivered again, and the ledger turns
+//! the second delivery into "already done". Duplicate and out-of-order deliveries therefore
+//! still give exactly-once, and nothing announced is lost.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::time::Duration;
+
+use parapet_model::AccountDirectory;
+use parapet_sources::{
+    parse_notification, ListedObjects, MemoryObjects, MessageQueue, Notice, ObjectMeta, ObjectStore,
+    StoreError,
+};
+
+use crate::pipeline::{ingest, IngestOptions, IngestReport, Progress};
+use crate::quarantine::quarantine_object;
+use crate::{DataDir, IngestError, Result};
+
+/// How the queue is read.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// Messages per receive (SQS allows up to 10).
+    pub batch: usize,
+    /// Long-poll wait, seconds (SQS allows up to 20).
+    pub wait_secs: u32,
+    /// How long a received message stays hidden; extended every third of it while work goes on.
+    pub visibility_secs: u32,
+    /// Stop after this many receives that returned nothing (default: never).
+    pub stop_after_idle: Option<u64>,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            batch: 10,
+            wait_secs: 20,
+            visibility_secs: 300,
+            stop_after_idle: None,
+        }
+    }
+}
+
+/// What one batch of messages did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct LiveBatch {
+    pub messages: u64,
+    pub deleted: u64,
+    /// Messages left on the queue for redelivery (an object could not be fetched).
+    pub kept: u64,
+    /// Messages parapet does not understand: quarantined and deleted.
+    pub unreadable: u64,
+    pub reports: Vec<IngestReport>,
+}
+
+/// Opens the store of a bucket named in a notification (`s3://bucket/`).
+pub type OpenBucket<'a> = dyn Fn(&str) -> std::result::Result<Box<dyn ObjectStore>, StoreError> + 'a;
+
+/// Reads `queue` until `live.stop_after_idle` empty receives in a row (or forever), calling
+/// `on_batch` after each batch.
+#[allow(clippy::too_many_arguments)]
+pub fn follow_queue(
+    queue: &dyn MessageQueue,
+    open_bucket: &OpenBucket<'_>,
+    data: &DataDir,
+    accounts: &AccountDirectory,
+    options: &IngestOptions,
+    live: &LiveOptions,
+    progress: &dyn Progress,
+    on_batch: &mut dyn FnMut(&LiveBatch),
+) -> Result<()> {
+    let mut buckets: BTreeMap<String, Box<dyn ObjectStore>> = BTreeMap::new();
+    let mut idle = 0u64;
+    loop {
+        let messages = queue
+            .receive(live.batch, live.wait_secs, live.visibility_secs)
+            .map_err(|source| IngestError::List {
+                uri: queue.uri().to_string(),
+                source,
+            })?;
+        if messages.is_empty() {
+            idle += 1;
+            if live.stop_after_idle.is_some_and(|n| idle >= n) {
+                return Ok(());
+            }
+            continue;
+        }
+        idle = 0;
+        let receipts: Vec<String> = messages.iter().map(|m| m.receipt.clone()).collect();
+        let batch = std::thread::scope(|s| -> Result<LiveBatch> {
+            // Keep the batch hidden while it is worked on.
+            let (done_tx, done_rx) = channel::<()>();
+            let period = Duration::from_secs(u64::from(live.visibility_secs / 3).max(1));
+            let receipts = &receipts;
+            s.spawn(move || loop {
+                match done_rx.recv_timeout(period) {
+                    Err(RecvTimeoutError::Timeout) => {
+                        for r in receipts {
+                            if let Err(e) = queue.extend(r, live.visibility_secs) {
+                                tracing::warn!(error = %e, "extending a message's visibility");
+                            }
+                        }
+                    }
+                    _ => return,
+                }
+            });
+            let result = work(
+                queue,
+                open_bucket,
+                &mut buckets,
+                data,
+                accounts,
+                options,
+                progress,
+                &messages,
+            );
+            drop(done_tx);
+            result
+        })?;
+        on_batch(&batch);
+    }
+}
+
+/// Ingests what one batch of messages names, then deletes the messages that are done.
+#[allow(clippy::too_many_arguments)]
+fn work(
+    queue: &dyn MessageQueue,
+    open_bucket: &OpenBucket<'_>,
+    buckets: &mut BTreeMap<String, Box<dyn ObjectStore>>,
+    data: &DataDir,
+    accounts: &AccountDirectory,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+    messages: &[parapet_sources::QueueMessage],
+) -> Result<LiveBatch> {
+    let mut batch = LiveBatch {
+        messages: messages.len() as u64,
+        ..LiveBatch::default()
+    };
+    let mut objects: BTreeMap<String, Vec<ObjectMeta>> = BTreeMap::new();
+    let mut events = MemoryObjects::new(queue.uri());
+    // What each message needs done before it may go: (bucket, key) pairs.
+    let mut needs: Vec<Vec<(String, String)>> = Vec::new();
+    for m in messages {
+        let mut need = Vec::new();
+        match parse_notification(&m.body) {
+            Ok(notices) => {
+                for n in notices {
+                    match n {
+                        Notice::Object {
+                            bucket,
+                            key,
+                            size,
+                            etag,
+                        } => {
+                            need.push((bucket.clone(), key.clone()));
+                            objects.entry(bucket).or_default().push(ObjectMeta {
+                                key,
+                                size: size.unwrap_or(0),
+                                etag,
+                            });
+                        }
+                        Notice::Event { id, body } => {
+                            let key = format!("events/{id}.json");
+                            need.push((String::new(), key.clone()));
+                            events.insert(key, body.into_bytes());
+                        }
+                        Notice::Test => {}
+                    }
+                }
+            }
+            Err(reason) => {
+                let key = format!("messages/{}", m.id);
+                quarantine_object(
+                    &data.quarantine_root(),
+                    queue.uri(),
+                    &key,
+                    Some(m.body.as_bytes()),
+                    &reason,
+                )?;
+                tracing::warn!(message = %m.id, %reason, "unreadable message quarantined");
+                batch.unreadable += 1;
+            }
+        }
+        needs.push(need);
+    }
+    // Ingest, bucket by bucket; then the events.
+    let mut failed: HashSet<(String, String)> = HashSet::new();
+    for (bucket, metas) in objects {
+        if !buckets.contains_key(&bucket) {
+            match open_bucket(&bucket) {
+                Ok(store) => {
+                    buckets.insert(bucket.clone(), store);
+                }
+                Err(e) => {
+                    // Leave its messages for later; the next delivery tries again.
+                    tracing::warn!(%bucket, error = %e, "cannot open the bucket of a notification");
+                    for m in &metas {
+                        failed.insert((bucket.clone(), m.key.clone()));
+                    }
+                    continue;
+                }
+            }
+        }
+        let store = &buckets[&bucket];
+        let listed = ListedObjects {
+            inner: store.as_ref(),
+            objects: metas,
+        };
+        let report = ingest(&listed, data, accounts, options, progress)?;
+        failed.extend(report.failed.iter().map(|f| (bucket.clone(), f.key.clone())));
+        batch.reports.push(report);
+    }
+    if !events.is_empty() {
+        let report = ingest(&events, data, accounts, options, progress)?;
+        failed.extend(report.failed.iter().map(|f| (String::new(), f.key.clone())));
+        batch.reports.push(report);
+    }
+    // Everything committed: delete the messages whose every object is done.
+    for (m, need) in messages.iter().zip(&needs) {
+        if !need.iter().any(|n| failed.contains(n)) {
+            queue.delete(&m.receipt).map_err(|source| IngestError::List {
+                uri: queue.uri().to_string(),
+                source,
+            })?;
+            batch.deleted += 1;
+        } else {
+            batch.kept += 1;
+        }
+    }
+    Ok(batch)
+}
