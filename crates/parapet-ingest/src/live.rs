@@ -168,7 +168,7 @@ fn work(
                             need.push((String::new(), key.clone()));
                             events.insert(key, body.into_bytes());
                         }
-                        Notice::Test => {}
+                        Notice::Ignored => {}
                     }
                 }
             }

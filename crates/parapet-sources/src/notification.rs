@@ -18,8 +18,9 @@ pub enum Notice {
     },
     /// An event that is data itself; `id` is its EventBridge id, `body` the event JSON.
     Event { id: String, body: String },
-    /// S3's `s3:TestEvent`, sent when notifications are configured: nothing to do.
-    Test,
+    /// Nothing to ingest: S3's `s3:TestEvent` (sent when notifications are configured), object
+    /// removals and other S3 events.
+    Ignored,
 }
 
 /// The notices of one message body, or why it is not one parapet understands.
@@ -34,7 +35,7 @@ pub fn parse_notification(body: &str) -> Result<Vec<Notice>, String> {
         return parse_notification(inner);
     }
     if v.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
-        return Ok(vec![Notice::Test]);
+        return Ok(vec![Notice::Ignored]);
     }
     if let Some(records) = v.get("Records").and_then(Value::as_array) {
         return records.iter().enumerate().map(|(i, r)| s3_record(i, r)).collect();
@@ -82,7 +83,7 @@ fn s3_record(i: usize, r: &Value) -> Result<Notice, String> {
     let name = r.get("eventName").and_then(Value::as_str).unwrap_or("");
     if !name.starts_with("ObjectCreated:") {
         // Removals and other events: nothing to ingest (the lake keeps what it read).
-        return Ok(Notice::Test);
+        return Ok(Notice::Ignored);
     }
     let bucket = r
         .pointer("/s3/bucket/name")
@@ -165,10 +166,10 @@ mod tests {
     fn tests_removals_and_garbage() {
         assert_eq!(
             parse_notification(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#).unwrap(),
-            vec![Notice::Test]
+            vec![Notice::Ignored]
         );
         let removed = S3.replace("ObjectCreated:Put", "ObjectRemoved:Delete");
-        assert_eq!(parse_notification(&removed).unwrap(), vec![Notice::Test]);
+        assert_eq!(parse_notification(&removed).unwrap(), vec![Notice::Ignored]);
         assert!(parse_notification("hello").unwrap_err().contains("not JSON"));
         assert!(parse_notification(r#"{"a":1}"#)
             .unwrap_err()
