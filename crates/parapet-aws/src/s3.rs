@@ -37,6 +37,8 @@ pub struct S3Store {
     client: aws_sdk_s3::Client,
     location: S3Location,
     uri: String,
+    /// `s3://bucket/`: keys are full keys, so the bucket names them whatever the prefix.
+    bucket_uri: String,
     runtime: Runtime,
 }
 
@@ -57,10 +59,12 @@ impl S3Store {
             .build();
         let client = aws_sdk_s3::Client::from_conf(s3_config);
         let uri = format!("s3://{}/{}", location.bucket, location.prefix);
+        let bucket_uri = format!("s3://{}/", location.bucket);
         Ok(S3Store {
             client,
             location,
             uri,
+            bucket_uri,
             runtime,
         })
     }
@@ -92,6 +96,10 @@ where
 impl ObjectStore for S3Store {
     fn uri(&self) -> &str {
         &self.uri
+    }
+
+    fn ledger_name(&self) -> &str {
+        &self.bucket_uri
     }
 
     fn list(&self, visit: &mut dyn FnMut(ObjectMeta)) -> Result<(), StoreError> {

@@ -201,7 +201,9 @@ pub fn ingest(
         recovery: recover(&lake, &mut ledger, &lock)?,
         ..IngestReport::default()
     };
-    let uri = store.uri().to_string();
+    // Objects are known to the ledger by the store's ledger name (an S3 bucket's, whatever the
+    // prefix listed), so one object is one object however it was found.
+    let uri = store.ledger_name().to_string();
     if options.retry_quarantined {
         let n = ledger.forget_quarantined(Some(&uri))?;
         tracing::info!(objects = n, "retrying quarantined objects");

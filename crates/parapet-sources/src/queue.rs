@@ -39,8 +39,12 @@ pub struct ListedObjects<'a> {
 
 impl ObjectStore for ListedObjects<'_> {
     fn uri(&self) -> &str {
-        // The same name as the store itself, so the ledger knows an object however it was found.
         self.inner.uri()
+    }
+
+    fn ledger_name(&self) -> &str {
+        // The store's own name, so the ledger knows an object however it was found.
+        self.inner.ledger_name()
     }
 
     fn list(&self, visit: &mut dyn FnMut(ObjectMeta)) -> Result<(), StoreError> {

@@ -29,6 +29,12 @@ pub trait ObjectStore: Send + Sync {
     /// A stable name for the store (`file:///abs/dir`, `s3://bucket/prefix`): the ingest ledger
     /// keys objects by it, so the same object read through two stores is two objects.
     fn uri(&self) -> &str;
+    /// The name the ingest ledger knows this store's objects by. Stores whose keys are
+    /// absolute (S3: the full key, whatever prefix is listed) return the root they are relative
+    /// to, so a listing of a prefix and a notification naming the same key agree.
+    fn ledger_name(&self) -> &str {
+        self.uri()
+    }
     /// Calls `visit` for every object under the root, in lexicographic key order.
     fn list(&self, visit: &mut dyn FnMut(ObjectMeta)) -> Result<(), StoreError>;
     /// Reads a whole object, refusing ones larger than `limit` bytes.

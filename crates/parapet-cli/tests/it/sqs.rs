@@ -63,27 +63,38 @@ fn live_ingest_from_s3_notifications_and_eventbridge_events() {
     .to_string();
 
     let data = tmp.path().join("data");
-    let out = ok(parapet()
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .arg("--data-dir")
-        .arg(&data)
-        .args([
-            "ingest",
-            "--follow",
-            "--sqs",
-            &url,
-            "--wait",
-            "5",
-            "--visibility",
-            "30",
-            "--rounds",
-            "2",
-            "--json",
-        ]));
+    let parapet_on_moto = || {
+        let mut cmd = parapet();
+        cmd.env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .arg("--data-dir")
+            .arg(&data);
+        cmd
+    };
+    // One account's prefix was already read by a batch run: its notifications must not add
+    // those objects again.
+    let account_prefix = first_account_prefix(&logs);
+    let batch =
+        ok(parapet_on_moto().args(["ingest", "--json", &format!("s3://log-archive/{account_prefix}")]));
+    let batch: serde_json::Value = serde_json::from_str(&batch).expect("json");
+    let batch_objects = batch[0]["objects_ingested"].as_u64().expect("count");
+    assert!(batch_objects > 0, "{batch}");
+    let out = ok(parapet_on_moto().args([
+        "ingest",
+        "--follow",
+        "--sqs",
+        &url,
+        "--wait",
+        "5",
+        "--visibility",
+        "30",
+        "--rounds",
+        "2",
+        "--json",
+    ]));
     let batches: Vec<serde_json::Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON batch per line"))
@@ -101,6 +112,15 @@ fn live_ingest_from_s3_notifications_and_eventbridge_events() {
         "every message deleted once done: {out}"
     );
     assert_eq!((sum("kept"), sum("unreadable")), (0, 0), "{out}");
+    let already: u64 = batches
+        .iter()
+        .flat_map(|b| b["reports"].as_array().expect("reports").iter())
+        .map(|r| r["objects_already_done"].as_u64().expect("count"))
+        .sum();
+    assert!(
+        already >= batch_objects,
+        "the batch run's objects were already done: {out}"
+    );
 
     // No gap, no duplicate: every simulated event once, the finding once.
     let rows = query(
@@ -115,4 +135,34 @@ fn live_ingest_from_s3_notifications_and_eventbridge_events() {
     assert_eq!(rows[0]["n"].as_u64(), Some(1));
     // The queue is empty.
     assert_eq!(python(LEFT, &[&moto.endpoint, &url]).trim(), "0");
+}
+
+/// `<org>/AWSLogs/<org>/<account>/` of the first CloudTrail file of the simulated bucket.
+fn first_account_prefix(root: &std::path::Path) -> String {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(root, &mut files);
+    files.sort();
+    let key = files
+        .iter()
+        .map(|f| {
+            f.strip_prefix(root)
+                .expect("under root")
+                .to_string_lossy()
+                .to_string()
+        })
+        .find(|k| k.contains("/CloudTrail/"))
+        .expect("a CloudTrail file");
+    let parts: Vec<&str> = key.split('/').collect();
+    let at = parts.iter().position(|p| *p == "AWSLogs").expect("layout");
+    format!("{}/", parts[..at + 3].join("/"))
 }
