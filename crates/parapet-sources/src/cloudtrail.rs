@@ -15,7 +15,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::json::{json_error, strip_position, truncate};
+use crate::json::{is_several_values, json_error, ndjson_records, strip_position, truncate};
 pub use crate::json::{DecodeError, RecordReject};
 
 /// The decoded content of one CloudTrail object.
@@ -61,25 +61,14 @@ pub fn decode_cloudtrail(bytes: &[u8]) -> Result<CloudTrailFile<'_>, DecodeError
             // One object that is not an envelope: a single record.
             Ok(Envelope { records: None }) => push_record(&mut out, 0, text.trim()),
             // Several values one after another: one record per line.
-            Err(e) if e.to_string().starts_with("trailing characters") => {
-                for (i, line) in text.lines().enumerate() {
-                    let line = line.trim();
-                    if line.is_empty() {
-                        continue;
-                    }
-                    match serde_json::from_str::<&RawValue>(line) {
-                        Ok(r) => push_record(&mut out, i, r.get()),
-                        Err(e) => out.rejects.push(RecordReject {
-                            index: i,
-                            reason: format!(
-                                "line {}: invalid JSON: {}",
-                                i + 1,
-                                strip_position(&e.to_string())
-                            ),
-                            raw: truncate(line, 4096).to_string(),
-                        }),
-                    }
+            Err(e) if is_several_values(&e) => {
+                let lines = ndjson_records(text);
+                out.rejects = lines.rejects;
+                for (i, r) in lines.records {
+                    push_record(&mut out, i, r.get());
                 }
+                // Line order, as the records were met.
+                out.rejects.sort_by_key(|r| r.index);
             }
             Err(e) if e.is_data() => {
                 return Err(DecodeError::Shape(format!(

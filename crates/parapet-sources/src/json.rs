@@ -97,6 +97,31 @@ pub fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// Whether a parse of one JSON value failed because more values follow (NDJSON).
+pub(crate) fn is_several_values(e: &serde_json::Error) -> bool {
+    e.to_string().starts_with("trailing characters")
+}
+
+/// One record per non-blank line; a line that is not JSON is a reject naming its line number.
+pub(crate) fn ndjson_records(text: &str) -> JsonRecords<'_> {
+    let mut out = JsonRecords::default();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<&RawValue>(line) {
+            Ok(r) => out.records.push((i, r)),
+            Err(e) => out.rejects.push(RecordReject {
+                index: i,
+                reason: format!("line {}: invalid JSON: {}", i + 1, strip_position(&e.to_string())),
+                raw: truncate(line, 4096).to_string(),
+            }),
+        }
+    }
+    out
+}
+
 /// The text of an object, or why it is not text.
 pub fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
     std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
@@ -134,26 +159,7 @@ pub fn json_records<'a>(bytes: &'a [u8], wrappers: &[&str]) -> Result<JsonRecord
                 }
             },
             // Several values one after another: one record per line.
-            Err(e) if e.to_string().starts_with("trailing characters") => {
-                for (i, line) in text.lines().enumerate() {
-                    let line = line.trim();
-                    if line.is_empty() {
-                        continue;
-                    }
-                    match serde_json::from_str::<&RawValue>(line) {
-                        Ok(r) => out.records.push((i, r)),
-                        Err(e) => out.rejects.push(RecordReject {
-                            index: i,
-                            reason: format!(
-                                "line {}: invalid JSON: {}",
-                                i + 1,
-                                strip_position(&e.to_string())
-                            ),
-                            raw: truncate(line, 4096).to_string(),
-                        }),
-                    }
-                }
-            }
+            Err(e) if is_several_values(&e) => out = ndjson_records(text),
             Err(e) => return Err(json_error(&e)),
         },
         Some(_) => {
