@@ -6,15 +6,9 @@ use parapet_model::AccountDirectory;
 use parapet_sources::LocalDir;
 use serde_json::json;
 
-use crate::support::{gzip, sql_column, sql_count};
+use crate::support::{gzip, put, sql_column, sql_count};
 
 const ACCOUNT: &str = "111122223333";
-
-fn put(root: &std::path::Path, key: &str, bytes: &[u8]) {
-    let path = root.join(key);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
-    std::fs::write(path, bytes).expect("write");
-}
 
 #[test]
 fn data_network_activity_and_insights() {

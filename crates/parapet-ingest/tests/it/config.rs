@@ -9,7 +9,7 @@ use parapet_model::AccountDirectory;
 use parapet_sources::LocalDir;
 use serde_json::{json, Value};
 
-use crate::support::{gzip, sql_column, sql_count};
+use crate::support::{gzip, put, sql_column, sql_count};
 
 const ACCOUNT: &str = "111122223333";
 const REGION: &str = "eu-west-1";
@@ -26,12 +26,6 @@ fn items_of(text: &str) -> Option<Vec<Value>> {
         Value::Object(o) if o.contains_key("configurationItem") => Some(vec![o["configurationItem"].clone()]),
         v => Some(vec![v]),
     }
-}
-
-fn put(root: &Path, key: &str, bytes: &[u8]) {
-    let path = root.join(key);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
-    std::fs::write(path, bytes).expect("write");
 }
 
 #[test]

@@ -1,18 +1,10 @@
 //! Unreadable objects go to quarantine with a reason; everything around them is kept.
 
-use std::path::Path;
-
 use parapet_ingest::{ingest, DataDir, IngestOptions};
 use parapet_model::AccountDirectory;
 use parapet_sources::LocalDir;
 
-use crate::support::{gzip, lake_rows, original_records, testdata};
-
-fn put(root: &Path, key: &str, bytes: &[u8]) {
-    let p = root.join(key);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, bytes).expect("write");
-}
+use crate::support::{gzip, lake_rows, original_records, put, testdata};
 
 #[test]
 fn corrupt_objects_are_quarantined_with_reasons() {

@@ -12,18 +12,12 @@ use parapet_model::AccountDirectory;
 use parapet_sources::LocalDir;
 use serde_json::Value;
 
-use crate::support::gzip;
+use crate::support::{gzip, put};
 
 fn samples(dir: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../testdata")
         .join(dir)
-}
-
-fn put(root: &Path, key: &str, bytes: &[u8]) {
-    let path = root.join(key);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, bytes).expect("write");
 }
 
 /// A JSON document on one line (as GuardDuty's export writes each finding).

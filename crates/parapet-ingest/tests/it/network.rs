@@ -9,7 +9,7 @@ use parapet_lake::LakeSession;
 use parapet_model::AccountDirectory;
 use parapet_sources::LocalDir;
 
-use crate::support::gzip;
+use crate::support::{gzip, put};
 
 const ACCOUNT: &str = "123456789010";
 const FLOW_TEXT: [&str; 5] = [
@@ -44,12 +44,6 @@ fn flow_rows(text: &str) -> usize {
     data.iter()
         .filter(|l| l.split_whitespace().count() == names.len())
         .count()
-}
-
-fn put(root: &Path, key: &str, bytes: &[u8]) {
-    let path = root.join(key);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, bytes).expect("write");
 }
 
 fn rows(session: &LakeSession, rt: &tokio::runtime::Runtime, sql: &str) -> Vec<Vec<String>> {

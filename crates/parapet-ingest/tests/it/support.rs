@@ -113,6 +113,13 @@ pub fn parquet_files_on_disk(data: &DataDir) -> Vec<PathBuf> {
     out
 }
 
+/// Writes `bytes` as the object `key` of the folder-as-bucket `root`.
+pub fn put(root: &Path, key: &str, bytes: &[u8]) {
+    let path = root.join(key);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, bytes).expect("write");
+}
+
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
