@@ -1,7 +1,7 @@
 //! Ingest from S3 (moto) with the Control Tower key layout, including keys that need
 //! URL-encoding, exactly once across runs.
 
-use crate::support::{event_ids, ok, parapet, python, query, simulate, Moto};
+use crate::support::{event_ids, ok, python, query, simulate, Moto};
 
 const UPLOAD: &str = r#"
 import sys, os, boto3
@@ -40,13 +40,8 @@ fn ingest_from_s3_with_control_tower_keys() {
 
     let data = tmp.path().join("data");
     let ingest = |extra: &[&str]| {
-        let mut cmd = parapet();
-        cmd.env("AWS_ENDPOINT_URL", &moto.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .arg("--data-dir")
+        let mut cmd = moto.parapet();
+        cmd.arg("--data-dir")
             .arg(&data)
             .args(["ingest", "--json"])
             .args(extra)

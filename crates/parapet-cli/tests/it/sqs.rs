@@ -1,7 +1,7 @@
 //! Live ingest from SQS on moto: objects put in S3 notify the queue, parapet ingests them and
 //! deletes the messages; messages a dead consumer held come back and duplicates change nothing.
 
-use crate::support::{event_ids, ok, parapet, python, query, simulate, Moto};
+use crate::support::{event_ids, files_under, ok, python, query, simulate, Moto};
 
 const SETUP: &str = r#"
 import sys, os, json, boto3
@@ -64,14 +64,8 @@ fn live_ingest_from_s3_notifications_and_eventbridge_events() {
 
     let data = tmp.path().join("data");
     let parapet_on_moto = || {
-        let mut cmd = parapet();
-        cmd.env("AWS_ENDPOINT_URL", &moto.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .arg("--data-dir")
-            .arg(&data);
+        let mut cmd = moto.parapet();
+        cmd.arg("--data-dir").arg(&data);
         cmd
     };
     // One account's prefix was already read by a batch run: its notifications must not add
@@ -139,19 +133,7 @@ fn live_ingest_from_s3_notifications_and_eventbridge_events() {
 
 /// `<org>/AWSLogs/<org>/<account>/` of the first CloudTrail file of the simulated bucket.
 fn first_account_prefix(root: &std::path::Path) -> String {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).expect("dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(root, &mut files);
-    files.sort();
+    let files = files_under(root);
     let key = files
         .iter()
         .map(|f| {

@@ -59,8 +59,8 @@ pub fn simulate(dir: &Path, accounts: usize, days: u32, events: u32) -> PathBuf 
     dir.join("logs")
 }
 
-/// The eventIDs of every CloudTrail log file under `dir`, read with flate2 and serde_json only.
-pub fn event_ids(dir: &Path) -> Vec<String> {
+/// Every file under `dir`, in path order.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).expect("dir").flatten() {
             let p = e.path();
@@ -73,8 +73,14 @@ pub fn event_ids(dir: &Path) -> Vec<String> {
     }
     let mut files = Vec::new();
     walk(dir, &mut files);
+    files.sort();
+    files
+}
+
+/// The eventIDs of every CloudTrail log file under `dir`, read with flate2 and serde_json only.
+pub fn event_ids(dir: &Path) -> Vec<String> {
     let mut ids = Vec::new();
-    for f in files {
+    for f in files_under(dir) {
         let s = f.to_string_lossy();
         if !s.contains("/CloudTrail/") || !s.ends_with(".json.gz") {
             continue;
@@ -153,6 +159,19 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(100));
         }
         Moto { child, endpoint }
+    }
+}
+
+impl Moto {
+    /// `parapet` pointed at this moto with test credentials (and no profile from the host).
+    pub fn parapet(&self) -> Command {
+        let mut cmd = parapet();
+        cmd.env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE");
+        cmd
     }
 }
 
