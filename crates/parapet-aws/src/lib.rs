@@ -42,3 +42,27 @@ async fn sdk_config(settings: &AwsSettings) -> aws_config::SdkConfig {
     }
     loader.load().await
 }
+
+/// An SDK error as the port's error: the service's error code decides between not found,
+/// access denied and anything else. (Every SDK crate re-exports the same `SdkError`.)
+fn store_error<E>(
+    location: String,
+    err: aws_sdk_s3::error::SdkError<E>,
+    not_found: &[&str],
+    denied: &[&str],
+) -> parapet_sources::StoreError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use parapet_sources::StoreError;
+    let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("");
+    if not_found.contains(&code) {
+        return StoreError::NotFound { location };
+    }
+    let message = aws_sdk_s3::error::DisplayErrorContext(&err).to_string();
+    if denied.contains(&code) {
+        StoreError::AccessDenied { location, message }
+    } else {
+        StoreError::Io { location, message }
+    }
+}

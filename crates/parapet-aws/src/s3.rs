@@ -1,6 +1,6 @@
 //! S3 as an [`ObjectStore`]: list a bucket prefix, read objects, with bounded sizes.
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use parapet_sources::{ObjectMeta, ObjectStore, StoreError};
 use tokio::runtime::Runtime;
 
@@ -78,19 +78,17 @@ fn sdk_error<E>(location: String, err: aws_sdk_s3::error::SdkError<E>) -> StoreE
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = err
-        .as_service_error()
-        .and_then(|e| e.code())
-        .unwrap_or("")
-        .to_string();
-    let message = DisplayErrorContext(&err).to_string();
-    match code.as_str() {
-        "NoSuchKey" | "NotFound" | "NoSuchBucket" => StoreError::NotFound { location },
-        "AccessDenied" | "AllAccessDisabled" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" => {
-            StoreError::AccessDenied { location, message }
-        }
-        _ => StoreError::Io { location, message },
-    }
+    crate::store_error(
+        location,
+        err,
+        &["NoSuchKey", "NotFound", "NoSuchBucket"],
+        &[
+            "AccessDenied",
+            "AllAccessDisabled",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+        ],
+    )
 }
 
 impl ObjectStore for S3Store {

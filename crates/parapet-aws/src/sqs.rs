@@ -1,6 +1,6 @@
 //! SQS as the `MessageQueue` port: long-poll receive, visibility extension, delete.
 
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sqs::error::ProvideErrorMetadata;
 use parapet_sources::{MessageQueue, QueueMessage, StoreError};
 use tokio::runtime::Runtime;
 
@@ -39,25 +39,12 @@ fn sqs_error<E>(url: &str, err: aws_sdk_sqs::error::SdkError<E>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = err
-        .as_service_error()
-        .and_then(|e| e.code())
-        .unwrap_or("")
-        .to_string();
-    let message = DisplayErrorContext(&err).to_string();
-    match code.as_str() {
-        "AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" => StoreError::NotFound {
-            location: url.to_string(),
-        },
-        "AccessDenied" | "AccessDeniedException" | "InvalidClientTokenId" => StoreError::AccessDenied {
-            location: url.to_string(),
-            message,
-        },
-        _ => StoreError::Io {
-            location: url.to_string(),
-            message,
-        },
-    }
+    crate::store_error(
+        url.to_string(),
+        err,
+        &["AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"],
+        &["AccessDenied", "AccessDeniedException", "InvalidClientTokenId"],
+    )
 }
 
 impl MessageQueue for SqsQueue {
