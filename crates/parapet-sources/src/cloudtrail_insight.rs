@@ -5,22 +5,12 @@ use parapet_model::time::parse_rfc3339_ms;
 use parapet_model::InsightEvent;
 use serde_json::Value;
 
-use crate::json::{json_records, DecodeError, Decoded, RecordReject};
+use crate::json::{DecodeError, Decoded};
+use crate::per_record::decode_records;
 
 /// Decodes an Insights object (already decompressed).
 pub fn decode_insights(bytes: &[u8]) -> Result<Decoded<InsightEvent>, DecodeError> {
-    let split = json_records(bytes, &["Records"])?;
-    let mut out = Decoded {
-        rejects: split.rejects,
-        ..Decoded::default()
-    };
-    for (index, raw) in split.records {
-        match insight_from_json(raw.get()) {
-            Ok(e) => out.records.push(e),
-            Err(reason) => out.rejects.push(RecordReject::new(index, reason, raw.get())),
-        }
-    }
-    Ok(out)
+    decode_records(bytes, &["Records"], |raw| insight_from_json(raw).map(|e| vec![e]))
 }
 
 /// One Insights record.

@@ -12,7 +12,8 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::json::{json_records, DecodeError, Decoded, RecordReject};
+use crate::json::{DecodeError, Decoded};
+use crate::per_record::decode_records;
 
 #[derive(Deserialize)]
 struct FileTop {
@@ -24,7 +25,6 @@ struct FileTop {
 
 /// Decodes a Config object (already decompressed).
 pub fn decode_config(bytes: &[u8]) -> Result<Decoded<ConfigItem>, DecodeError> {
-    let split = json_records(bytes, &["configurationItems"])?;
     // A history or snapshot file wraps its items; a snapshot names itself.
     let (delivery, snapshot_id) = match serde_json::from_slice::<FileTop>(bytes) {
         Ok(FileTop {
@@ -34,16 +34,9 @@ pub fn decode_config(bytes: &[u8]) -> Result<Decoded<ConfigItem>, DecodeError> {
         Ok(FileTop { items: Some(_), .. }) => (ConfigDelivery::History, None),
         _ => (ConfigDelivery::Item, None),
     };
-    let mut out = Decoded {
-        rejects: split.rejects,
-        ..Decoded::default()
-    };
-    for (index, raw) in split.records {
-        match config_items_from_json(raw.get(), delivery, snapshot_id.as_deref()) {
-            Ok(items) => out.records.extend(items),
-            Err(reason) => out.rejects.push(RecordReject::new(index, reason, raw.get())),
-        }
-    }
+    let out = decode_records(bytes, &["configurationItems"], |raw| {
+        config_items_from_json(raw, delivery, snapshot_id.as_deref())
+    })?;
     if out.records.is_empty() && out.rejects.len() == 1 && delivery == ConfigDelivery::Item {
         // One object that is not a configuration item at all: the object is not a Config file.
         let reject = &out.rejects[0];
