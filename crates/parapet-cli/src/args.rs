@@ -27,7 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Write a commented parapet.toml.
     Init(InitArgs),
-    /// Simulate an organisation's Log Archive bucket (CloudTrail with injected attacks).
+    /// Simulate an organisation's Log Archive bucket (CloudTrail, flow logs, DNS, findings,
+    /// Config, Health, with injected attacks and their ground truth).
     Simulate(SimulateArgs),
     /// Ingest logs from a folder or s3://bucket/prefix into the lake, exactly once per object.
     Ingest(IngestArgs),
@@ -69,6 +70,10 @@ pub struct SimulateArgs {
     /// Output folder (logs/, accounts.csv, truth.jsonl, organization.json).
     #[arg(long)]
     pub out: PathBuf,
+    /// Sources to write besides CloudTrail, comma-separated: all, cloudtrail (CloudTrail only),
+    /// vpc_flow, route53_resolver, guardduty, securityhub, config_history, health.
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub sources: Vec<String>,
     #[arg(long)]
     pub json: bool,
 }

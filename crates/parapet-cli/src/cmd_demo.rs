@@ -15,6 +15,7 @@ use crate::cmd_query::run_sql;
 use crate::cmd_simulate::{run_simulation, sim_config};
 use crate::context::load_accounts;
 use crate::EXIT_PARTIAL;
+use parapet_sim::SimSource;
 
 const QUERIES: &[(&str, &str)] = &[
     (
@@ -54,6 +55,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<ExitCode> {
         args.seed,
         "20261101",
         args.events_per_account_day,
+        SimSource::ALL.to_vec(),
     );
     if !bucket.join("accounts.csv").exists() {
         run_simulation(cli, &sim, &bucket)?;

@@ -74,7 +74,8 @@ impl Inventory {
                 .map(|i| format!("{}-{}", acct.app, FUNCTIONS[(start + i) % FUNCTIONS.len()]))
                 .collect()
         };
-        let n_instances = if is_core { 0 } else { rng.range(0, 3) as usize };
+        // Every workload account runs at least one instance (network scenarios happen on one).
+        let n_instances = if is_core { 0 } else { rng.range(1, 3) as usize };
         let instances = ids(&mut rng, "i", n_instances);
         let vpcs = ids(&mut rng, "vpc", 2);
         let subnets = ids(&mut rng, "subnet", 4);

@@ -11,7 +11,7 @@ use parapet_model::time::civil_from_days;
 use crate::org::TRAIL_NAME;
 
 /// `(year, month, day, hour, minute, second)` of epoch seconds.
-fn parts(secs: i64) -> (i64, u32, u32, i64, i64, i64) {
+pub(crate) fn stamp_parts(secs: i64) -> (i64, u32, u32, i64, i64, i64) {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
     (y, m, d, rem / 3600, rem / 60 % 60, rem % 60)
@@ -19,7 +19,7 @@ fn parts(secs: i64) -> (i64, u32, u32, i64, i64, i64) {
 
 /// Key of a log file delivered at `stamp` (epoch seconds, on a minute).
 pub(crate) fn log_key(org: &str, account: &str, region: &str, stamp: i64, suffix: &str) -> String {
-    let (y, m, d, hh, mm, _) = parts(stamp);
+    let (y, m, d, hh, mm, _) = stamp_parts(stamp);
     let mut k = String::with_capacity(160);
     let _ = write!(
         k,
@@ -30,7 +30,7 @@ pub(crate) fn log_key(org: &str, account: &str, region: &str, stamp: i64, suffix
 
 /// Key of the digest file whose period ends at `end` (epoch seconds).
 pub(crate) fn digest_key(org: &str, account: &str, region: &str, end: i64) -> String {
-    let (y, m, d, hh, mm, ss) = parts(end);
+    let (y, m, d, hh, mm, ss) = stamp_parts(end);
     format!(
         "{org}/AWSLogs/{org}/{account}/CloudTrail-Digest/{region}/{y:04}/{m:02}/{d:02}/{account}_CloudTrail-Digest_{region}_{TRAIL_NAME}_{region}_{y:04}{m:02}{d:02}T{hh:02}{mm:02}{ss:02}Z.json.gz"
     )

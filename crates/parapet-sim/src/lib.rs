@@ -35,7 +35,9 @@ mod principals;
 mod record;
 mod rng;
 mod scenarios;
+mod services;
 mod signin;
+mod sink;
 mod writer;
 
 use std::io::Write as _;
@@ -46,6 +48,7 @@ use std::sync::Mutex;
 pub use error::SimError;
 pub use org::{OrgUnit, Organization, Person, SimAccount, HOME_REGION, TRAIL_NAME};
 pub use scenarios::{ScenarioKind, Truth};
+pub use services::SourceCount;
 
 /// What to simulate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,8 +61,50 @@ pub struct SimConfig {
     /// First day, `YYYYMMDD`.
     pub start_day: String,
     /// Background events per account per day (on average; weekdays busier than weekends).
-    /// Scenarios and console sign-ins come on top.
+    /// Scenarios and console sign-ins come on top. The other sources scale with it (flow
+    /// records: half as many, DNS queries: a quarter).
     pub events_per_account_day: u32,
+    /// The sources written besides CloudTrail (which is always written).
+    pub sources: Vec<SimSource>,
+}
+
+/// A source the simulator can write besides CloudTrail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SimSource {
+    VpcFlow,
+    Route53Resolver,
+    GuardDuty,
+    SecurityHub,
+    Config,
+    Health,
+}
+
+impl SimSource {
+    pub const ALL: [SimSource; 6] = [
+        SimSource::VpcFlow,
+        SimSource::Route53Resolver,
+        SimSource::GuardDuty,
+        SimSource::SecurityHub,
+        SimSource::Config,
+        SimSource::Health,
+    ];
+
+    /// The lake table its records land in (also its name on the command line).
+    pub fn table(self) -> &'static str {
+        match self {
+            SimSource::VpcFlow => "vpc_flow",
+            SimSource::Route53Resolver => "route53_resolver",
+            SimSource::GuardDuty => "guardduty",
+            SimSource::SecurityHub => "securityhub",
+            SimSource::Config => "config_history",
+            SimSource::Health => "health",
+        }
+    }
+
+    /// The source a table name names.
+    pub fn from_table(name: &str) -> Option<SimSource> {
+        SimSource::ALL.into_iter().find(|s| s.table() == name)
+    }
 }
 
 impl Default for SimConfig {
@@ -70,6 +115,7 @@ impl Default for SimConfig {
             seed: 42,
             start_day: "20261101".to_string(),
             events_per_account_day: 2000,
+            sources: SimSource::ALL.to_vec(),
         }
     }
 }
@@ -82,9 +128,11 @@ pub struct SimSummary {
     pub events: u64,
     pub log_files: u64,
     pub digest_files: u64,
-    /// Injected scenario instances (lines of `truth.jsonl`).
+    /// Lines of `truth.jsonl` (an instance leaves one per table it shows in).
     pub scenarios: u64,
     pub bytes_written: u64,
+    /// Records and files per lake table, `cloudtrail` included (its digests not).
+    pub sources: std::collections::BTreeMap<String, SourceCount>,
 }
 
 /// Reported after each account is finished.
@@ -216,6 +264,7 @@ pub fn simulate(
         digest_files: 0,
         scenarios: 0,
         bytes_written: bytes,
+        sources: std::collections::BTreeMap::new(),
     };
     let mut truth = Vec::new();
     for (_, s) in results {
@@ -224,15 +273,37 @@ pub fn simulate(
         summary.digest_files += s.digest_files;
         summary.bytes_written += s.bytes;
         truth.extend(s.truth);
+        for (table, c) in s.sources {
+            let sum = summary.sources.entry(table.to_string()).or_default();
+            sum.records += c.records;
+            sum.files += c.files;
+        }
     }
     truth.sort_by(|a, b| {
-        (&a.time, &a.account_id, a.scenario, &a.event_ids).cmp(&(
-            &b.time,
-            &b.account_id,
-            b.scenario,
-            &b.event_ids,
-        ))
+        (
+            &a.time,
+            &a.account_id,
+            a.scenario,
+            a.table,
+            &a.event_ids,
+            &a.indicator,
+        )
+            .cmp(&(
+                &b.time,
+                &b.account_id,
+                b.scenario,
+                b.table,
+                &b.event_ids,
+                &b.indicator,
+            ))
     });
+    summary.sources.insert(
+        "cloudtrail".to_string(),
+        SourceCount {
+            records: summary.events,
+            files: summary.log_files,
+        },
+    );
     summary.scenarios = truth.len() as u64;
     let truth_path = out.join("truth.jsonl");
     let mut text = Vec::new();

@@ -22,10 +22,16 @@ pub enum ScenarioKind {
     S3BucketPublic,
     AccessDeniedBurst,
     GuarddutyDisabled,
+    /// Many SSH connection attempts from one address: flow logs and a GuardDuty finding.
+    SshBruteForce,
+    /// An instance tunnelling data out through DNS: Resolver query logs and a GuardDuty finding.
+    DnsExfiltration,
+    /// An instance talking to a cryptocurrency mining pool: DNS, flows and a GuardDuty finding.
+    CryptoMining,
 }
 
 impl ScenarioKind {
-    pub const ALL: [ScenarioKind; 12] = [
+    pub const ALL: [ScenarioKind; 15] = [
         ScenarioKind::RootConsoleLogin,
         ScenarioKind::ConsoleLoginFailures,
         ScenarioKind::ConsoleLoginWithoutMfa,
@@ -38,6 +44,9 @@ impl ScenarioKind {
         ScenarioKind::S3BucketPublic,
         ScenarioKind::AccessDeniedBurst,
         ScenarioKind::GuarddutyDisabled,
+        ScenarioKind::SshBruteForce,
+        ScenarioKind::DnsExfiltration,
+        ScenarioKind::CryptoMining,
     ];
 
     /// The id written to `truth.jsonl`.
@@ -55,6 +64,9 @@ impl ScenarioKind {
             ScenarioKind::S3BucketPublic => "s3_bucket_public",
             ScenarioKind::AccessDeniedBurst => "access_denied_burst",
             ScenarioKind::GuarddutyDisabled => "guardduty_disabled",
+            ScenarioKind::SshBruteForce => "ssh_brute_force",
+            ScenarioKind::DnsExfiltration => "dns_exfiltration",
+            ScenarioKind::CryptoMining => "crypto_mining",
         }
     }
 
@@ -73,7 +85,19 @@ impl ScenarioKind {
             ScenarioKind::S3BucketPublic => 0.008,
             ScenarioKind::AccessDeniedBurst => 0.015,
             ScenarioKind::GuarddutyDisabled => 0.004,
+            ScenarioKind::SshBruteForce => 0.01,
+            ScenarioKind::DnsExfiltration => 0.006,
+            ScenarioKind::CryptoMining => 0.006,
         }
+    }
+
+    /// Whether the instance is made of CloudTrail records (the others live in network logs and
+    /// findings only, and happen on an instance of the account).
+    pub fn in_cloudtrail(self) -> bool {
+        !matches!(
+            self,
+            ScenarioKind::SshBruteForce | ScenarioKind::DnsExfiltration | ScenarioKind::CryptoMining
+        )
     }
 }
 
@@ -89,18 +113,65 @@ pub(crate) struct Instance {
     pub seed: u64,
 }
 
-/// One line of `truth.jsonl`.
+/// One line of `truth.jsonl`: the evidence one instance left in one lake table. An instance
+/// leaves one line per table it shows in (a security group opened to the world is a CloudTrail
+/// call, a Config item and a failed Security Hub control).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Truth {
     pub scenario: &'static str,
+    /// The lake table holding the evidence: `cloudtrail`, `vpc_flow`, `route53_resolver`,
+    /// `guardduty`, `securityhub`, `config_history`.
+    pub table: &'static str,
     pub account_id: String,
     pub region: String,
-    /// RFC 3339 time of the first event.
+    /// RFC 3339 time of the first record.
     pub time: String,
-    /// The principal's ARN, or the user name for failed sign-ins.
+    /// The principal's ARN, the user name for failed sign-ins, the remote address or the
+    /// instance for network scenarios.
     pub actor: String,
+    /// Ids of the records: CloudTrail `eventID`s, finding `Id`s, Config `resourceId`s. Empty
+    /// for flow and DNS records, which have no id: `indicator` and `records` name them.
     pub event_ids: Vec<String>,
+    /// The value every evidence record carries: a remote address (flows) or a domain (DNS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indicator: Option<String>,
+    /// How many records carry `indicator`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
     pub description: String,
+}
+
+/// What a CloudTrail scenario changed, for the services that see it too (Config records the
+/// new state, Security Hub fails a control, GuardDuty reports root use).
+#[derive(Clone, Debug)]
+#[expect(dead_code, reason = "the Config and Security Hub generators read the rest")]
+pub(crate) enum Effect {
+    RootSignIn {
+        t: i64,
+        ip: String,
+    },
+    SgOpened {
+        t: i64,
+        region: u8,
+        sg: String,
+        port: u16,
+        cidr: &'static str,
+    },
+    /// `control` is the Security Hub control the change fails (S3.2 or S3.8).
+    BucketPublic {
+        t: i64,
+        region: u8,
+        bucket: String,
+        control: &'static str,
+    },
+    DetectorDeleted {
+        t: i64,
+        region: u8,
+    },
+    RecorderStopped {
+        t: i64,
+        region: u8,
+    },
 }
 
 /// Latest start within a day, so every event of an instance stays in the day.
@@ -114,7 +185,12 @@ pub(crate) fn plan(cfg: &SimConfig, org: &Organization, first_day_secs: i64) -> 
     for kind in ScenarioKind::ALL {
         let count = ((kind.rate() * account_days).round() as usize).max(1);
         for _ in 0..count {
-            let account = rng.index(org.accounts.len());
+            // Network scenarios happen on an instance: only workload accounts run them.
+            let account = if kind.in_cloudtrail() {
+                rng.index(org.accounts.len())
+            } else {
+                3 + rng.index(org.accounts.len() - 3)
+            };
             let day = rng.below(u64::from(cfg.days)) as u32;
             let offset = region_utc_offset(org.accounts[account].home_region);
             let secs = if rng.chance(0.7) {

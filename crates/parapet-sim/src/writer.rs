@@ -3,20 +3,21 @@
 //!
 //! Memory is bounded by one account-day of compact specs plus one file's buffers.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::account::AccountCtx;
 use crate::background::{Background, Body, Spec};
 use crate::calls::Scratch;
 use crate::digest::{build_digest, sha256_hex, LogFileRef, PrevDigest};
 use crate::error::SimError;
-use crate::gzip::Gzip;
 use crate::incidents;
 use crate::layout::{digest_key, log_key, log_stamp};
 use crate::org::Organization;
 use crate::rng::Rng;
 use crate::scenarios::{Instance, Truth};
+use crate::services::{Day, Out, Services, SourceCount};
+use crate::sink::FileSink;
 use crate::SimConfig;
 
 /// What one account produced.
@@ -27,39 +28,22 @@ pub(crate) struct AccountStats {
     pub digest_files: u64,
     pub bytes: u64,
     pub truth: Vec<Truth>,
+    /// Records and files of the other sources, per lake table.
+    pub sources: BTreeMap<&'static str, SourceCount>,
 }
 
 struct Writer<'a> {
     ctx: AccountCtx<'a>,
-    logs_root: &'a Path,
+    sink: FileSink<'a>,
     bucket: String,
-    gzip: Gzip,
     json: String,
-    gz: Vec<u8>,
     scratch: Scratch,
-    dirs: BTreeSet<PathBuf>,
     /// Last digest per region index.
     chain: Vec<Option<PrevDigest>>,
     stats: AccountStats,
 }
 
 impl Writer<'_> {
-    fn write_file(&mut self, key: &str, data: &[u8]) -> Result<(), SimError> {
-        let path = self.logs_root.join(key);
-        if let Some(dir) = path.parent() {
-            if !self.dirs.contains(dir) {
-                std::fs::create_dir_all(dir).map_err(|e| SimError::io(dir, e))?;
-                self.dirs.insert(dir.to_path_buf());
-            }
-        }
-        self.gzip
-            .compress(data, &mut self.gz)
-            .map_err(|e| SimError::io(&path, e))?;
-        std::fs::write(&path, &self.gz).map_err(|e| SimError::io(&path, e))?;
-        self.stats.bytes += self.gz.len() as u64;
-        Ok(())
-    }
-
     fn write_digest(&mut self, region: u8, hour_start: i64, files: &[LogFileRef]) -> Result<(), SimError> {
         let ctx = &self.ctx;
         let region_name = ctx.regions[usize::from(region)];
@@ -76,9 +60,9 @@ impl Writer<'_> {
             files,
             prev,
         )
-        .map_err(|e| SimError::io(self.logs_root.join(&key), std::io::Error::other(e)))?;
+        .map_err(|e| SimError::io(self.sink.path(&key), std::io::Error::other(e)))?;
         self.chain[usize::from(region)] = Some(link);
-        self.write_file(&key, &json)?;
+        self.sink.write_gz(&key, &json)?;
         self.stats.digest_files += 1;
         Ok(())
     }
@@ -138,7 +122,7 @@ impl Writer<'_> {
             );
             let hash = sha256_hex(self.json.as_bytes());
             let json = std::mem::take(&mut self.json);
-            let written = self.write_file(&key, json.as_bytes());
+            let written = self.sink.write_gz(&key, json.as_bytes());
             self.json = json;
             written?;
             self.stats.log_files += 1;
@@ -171,20 +155,20 @@ pub(crate) fn run_account(
     let ctx = AccountCtx::new(org, index, cfg.seed);
     let mut bg = Background::new(&ctx);
     let regions = ctx.regions.len();
+    let mut services = Services::new(&ctx, index, &cfg.sources, cfg.seed);
     let mut w = Writer {
         ctx,
-        logs_root,
+        sink: FileSink::new(logs_root),
         bucket: org.bucket(),
-        gzip: Gzip::new(),
         json: String::with_capacity(1 << 20),
-        gz: Vec::with_capacity(1 << 18),
         scratch: Scratch::default(),
-        dirs: BTreeSet::new(),
         chain: vec![None; regions],
         stats: AccountStats::default(),
     };
     let mut specs: Vec<Spec> = Vec::new();
     let mut raws: Vec<String> = Vec::new();
+    let mut effects = Vec::new();
+    let mut network = Vec::new();
     for day in 0..cfg.days {
         let day_start = first_day + i64::from(day) * 86_400;
         specs.clear();
@@ -197,8 +181,14 @@ pub(crate) fn run_account(
             &mut rng,
             &mut specs,
         );
+        effects.clear();
+        network.clear();
         for inst in instances.iter().filter(|i| i.day == day) {
-            let injected = incidents::render(inst, &w.ctx);
+            let Some(injected) = incidents::render(inst, &w.ctx) else {
+                network.push(*inst);
+                continue;
+            };
+            effects.extend(injected.effects);
             for (t, region, json) in injected.events {
                 specs.push(Spec {
                     t,
@@ -214,6 +204,22 @@ pub(crate) fn run_account(
         specs.sort_unstable_by_key(|s| (s.region, s.t, s.seq));
         let mut file_rng = Rng::derive(cfg.seed, &[0xF11E, index as u64, u64::from(day)]);
         w.write_day(&bg, &specs, &raws, day_start, &mut file_rng)?;
+        let today = Day {
+            account: index,
+            index: day,
+            start: day_start,
+            effects: &effects,
+            incidents: &network,
+            scale: cfg.events_per_account_day,
+            seed: cfg.seed,
+        };
+        let mut out = Out {
+            sink: &mut w.sink,
+            counts: &mut w.stats.sources,
+            truth: &mut w.stats.truth,
+        };
+        services.write_day(&w.ctx, &today, &mut out)?;
     }
+    w.stats.bytes = w.sink.bytes;
     Ok(w.stats)
 }

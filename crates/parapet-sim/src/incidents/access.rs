@@ -2,6 +2,7 @@
 
 use super::builder::{Builder, Call, Caller, Who, CLI};
 use crate::principals::{Class, CONSOLE_AGENT};
+use crate::scenarios::Effect;
 use crate::signin::{failed_identity, iam_user_login_identity, root_identity, HIDDEN_USER};
 
 /// The root user signs in to the console and looks around.
@@ -24,6 +25,7 @@ pub(super) fn root_console_login(b: &mut Builder<'_, '_>, t: i64) -> (u8, String
         mfa,
         mfa.then_some(device.as_str()),
     );
+    b.effects.push(Effect::RootSignIn { t, ip: ip.clone() });
     let root = Caller {
         who: Who::Root,
         arn: format!("arn:aws:iam::{id}:root"),

@@ -6,6 +6,7 @@ use crate::calls::stable_id;
 use crate::principals::{Class, BROWSERS, CONSOLE_AGENT};
 use crate::record::{time_string, write_record, Record};
 use crate::rng::Rng;
+use crate::scenarios::Effect;
 use crate::signin::{write_login, Login};
 
 pub(super) const CLI: &str = "aws-cli/2.17.42 md/awscrt#0.21.2 ua/2.0 os/linux#6.8.0-45-generic md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#ubuntu.24 md/prompt#off";
@@ -45,6 +46,8 @@ pub(super) struct Builder<'c, 'a> {
     pub(super) rng: Rng,
     pub(super) events: Vec<(i64, u8, String)>,
     pub(super) ids: Vec<String>,
+    /// What the instance changed, for the other services' generators.
+    pub(super) effects: Vec<Effect>,
 }
 
 impl Builder<'_, '_> {

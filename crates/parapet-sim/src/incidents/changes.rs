@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::builder::{Builder, Call};
 use crate::record::push_aws_date;
+use crate::scenarios::Effect;
 
 const POLICY_ADMIN: &str = r#"{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": \"*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}"#;
 
@@ -53,6 +54,13 @@ pub(super) fn sg_open_world(b: &mut Builder<'_, '_>, t: i64) -> (u8, String, Str
         },
     );
     let cidr = if v6 { "::/0" } else { "0.0.0.0/0" };
+    b.effects.push(Effect::SgOpened {
+        t,
+        region,
+        sg: sg.clone(),
+        port,
+        cidr,
+    });
     (
         region,
         c.arn,
@@ -148,6 +156,7 @@ pub(super) fn config_recorder_stopped(b: &mut Builder<'_, '_>, t: i64) -> (u8, S
             ..Call::default()
         },
     );
+    b.effects.push(Effect::RecorderStopped { t, region });
     (region, c.arn, format!("AWS Config {name}"))
 }
 
@@ -232,6 +241,7 @@ pub(super) fn guardduty_disabled(b: &mut Builder<'_, '_>, t: i64) -> (u8, String
             ..Call::default()
         },
     );
+    b.effects.push(Effect::DetectorDeleted { t, region });
     (region, c.arn, format!("GuardDuty detector {detector} deleted"))
 }
 
@@ -518,6 +528,16 @@ pub(super) fn s3_public(b: &mut Builder<'_, '_>, t: i64) -> (u8, String, String)
     );
     let resources =
         format!(r#"[{{"accountId":"{id}","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::{bucket}"}}]"#);
+    b.effects.push(Effect::BucketPublic {
+        t,
+        region,
+        bucket: bucket.clone(),
+        control: if name == "DeletePublicAccessBlock" {
+            "S3.8"
+        } else {
+            "S3.2"
+        },
+    });
     b.call(
         t,
         region,

@@ -7,23 +7,25 @@ mod changes;
 use crate::account::AccountCtx;
 use crate::record::time_string;
 use crate::rng::Rng;
-use crate::scenarios::{Instance, ScenarioKind, Truth};
+use crate::scenarios::{Effect, Instance, ScenarioKind, Truth};
 
 use builder::Builder;
 
-/// The records of one instance (time, region index, JSON) and its truth line.
+/// The records of one instance (time, region index, JSON), its truth line and what it changed.
 pub(crate) struct Injected {
     pub events: Vec<(i64, u8, String)>,
     pub truth: Truth,
+    pub effects: Vec<Effect>,
 }
 
-/// Renders one instance.
-pub(crate) fn render(inst: &Instance, ctx: &AccountCtx<'_>) -> Injected {
+/// Renders one instance; `None` for kinds that are not [`ScenarioKind::in_cloudtrail`].
+pub(crate) fn render(inst: &Instance, ctx: &AccountCtx<'_>) -> Option<Injected> {
     let mut b = Builder {
         ctx,
         rng: Rng::new(inst.seed),
         events: Vec::new(),
         ids: Vec::new(),
+        effects: Vec::new(),
     };
     let t = inst.t;
     let (region, actor, description) = match inst.kind {
@@ -39,18 +41,25 @@ pub(crate) fn render(inst: &Instance, ctx: &AccountCtx<'_>) -> Injected {
         ScenarioKind::KmsKeyDisabled => changes::kms_key_disabled(&mut b, t),
         ScenarioKind::S3BucketPublic => changes::s3_public(&mut b, t),
         ScenarioKind::GuarddutyDisabled => changes::guardduty_disabled(&mut b, t),
+        ScenarioKind::SshBruteForce | ScenarioKind::DnsExfiltration | ScenarioKind::CryptoMining => {
+            return None
+        }
     };
     let truth = Truth {
         scenario: inst.kind.id(),
+        table: "cloudtrail",
         account_id: ctx.id.to_string(),
         region: ctx.regions[usize::from(region)].to_string(),
         time: time_string(b.events.iter().map(|e| e.0).min().unwrap_or(t)),
         actor,
         event_ids: b.ids,
+        indicator: None,
+        records: None,
         description,
     };
-    Injected {
+    Some(Injected {
         events: b.events,
         truth,
-    }
+        effects: b.effects,
+    })
 }

@@ -146,12 +146,17 @@ pub struct Logs {
     pub by_id: BTreeMap<String, serde_json::Value>,
 }
 
+/// Every CloudTrail file and digest of the run (the other services' files are skipped).
 pub fn read_logs(out: &Path) -> Logs {
     let root = out.join("logs");
     let mut files = Vec::new();
     let mut digests = Vec::new();
     let mut by_id = BTreeMap::new();
     for key in self::files(&root) {
+        let service = key.split('/').nth(4).unwrap_or_default();
+        if service != "CloudTrail" && service != "CloudTrail-Digest" {
+            continue;
+        }
         let parsed = parse_key(&key).unwrap_or_else(|| panic!("key does not follow the layout: {key}"));
         let raw = gunzip(&root.join(&key));
         let doc: serde_json::Value = serde_json::from_slice(&raw).unwrap();

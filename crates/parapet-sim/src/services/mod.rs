@@ -1,0 +1,124 @@
+//! The other sources of the Log Archive bucket, written beside CloudTrail for the same account
+//! and day: VPC flow logs, Route 53 Resolver query logs, GuardDuty findings, Security Hub
+//! findings, AWS Config items and AWS Health events.
+//!
+//! Each generator sees the account's [`Network`], the day, the [`Effect`]s of the day's
+//! CloudTrail scenarios (so the other services agree with CloudTrail: an opened security group
+//! shows in Config and Security Hub too) and the day's network scenarios, which live only here.
+//! Each writes its files through the shared [`FileSink`], counts its records per lake table and
+//! adds a truth line per scenario it shows.
+//!
+//! Where files go (keys relative to the bucket, `<org>/` being Control Tower's prefix):
+//! - flow logs: `<org>/AWSLogs/<acct>/vpcflowlogs/<region>/YYYY/MM/DD/<acct>_vpcflowlogs_<region>_<fl-id>_<stamp>_<hash>.log.gz`,
+//!   one file per region and hour (AWS writes one per 5 or 10 minutes);
+//! - Resolver query logs: `<org>/AWSLogs/<acct>/vpcdnsquerylogs/<vpc>/YYYY/MM/DD/<acct>_vpcdnsquerylogs_<region>_<vpc>_<stamp>_<hash>.log.gz`;
+//! - GuardDuty: the delegated administrator (audit account) exports every member's findings to
+//!   `<org>/AWSLogs/<audit>/GuardDuty/<region>/YYYY/MM/DD/<uuid>.jsonl.gz`;
+//! - Security Hub and Health: EventBridge events delivered by Firehose to the `SecurityHub` and
+//!   `Health` folders of the audit account (parapet's convention; AWS has no S3 layout for them);
+//! - Config: `<org>/AWSLogs/<acct>/Config/<region>/YYYY/M/D/ConfigHistory|ConfigSnapshot/…`.
+
+mod dns;
+mod flow;
+mod guardduty;
+mod network;
+
+use std::collections::BTreeMap;
+
+use crate::account::AccountCtx;
+use crate::error::SimError;
+use crate::rng::Rng;
+use crate::scenarios::{Effect, Instance, Truth};
+use crate::sink::FileSink;
+use crate::SimSource;
+
+pub(crate) use network::Network;
+
+/// Records and files written for one lake table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceCount {
+    pub records: u64,
+    pub files: u64,
+}
+
+/// One day of one account, as the generators see it.
+pub(crate) struct Day<'d> {
+    /// The account's index in the organisation.
+    pub account: usize,
+    /// Day number in the run, from 0.
+    pub index: u32,
+    /// Epoch seconds of 00:00 UTC.
+    pub start: i64,
+    /// What the day's CloudTrail scenarios changed.
+    pub effects: &'d [Effect],
+    /// The day's scenarios that are not in CloudTrail (network ones).
+    pub incidents: &'d [Instance],
+    /// Background events per account-day, the scale of the other sources.
+    pub scale: u32,
+    pub seed: u64,
+}
+
+/// Where generators put what they make.
+pub(crate) struct Out<'s, 'a> {
+    pub sink: &'s mut FileSink<'a>,
+    pub counts: &'s mut BTreeMap<&'static str, SourceCount>,
+    pub truth: &'s mut Vec<Truth>,
+}
+
+impl Out<'_, '_> {
+    /// Writes one gzip'd file of `records` records of `table`.
+    pub(crate) fn file(
+        &mut self,
+        table: &'static str,
+        key: &str,
+        data: &[u8],
+        records: u64,
+    ) -> Result<(), SimError> {
+        self.sink.write_gz(key, data)?;
+        let c = self.counts.entry(table).or_default();
+        c.records += records;
+        c.files += 1;
+        Ok(())
+    }
+}
+
+/// The other services of one account, with what they remember from day to day.
+pub(crate) struct Services {
+    sources: Vec<SimSource>,
+    net: Network,
+    guardduty: guardduty::State,
+}
+
+impl Services {
+    pub(crate) fn new(ctx: &AccountCtx<'_>, index: usize, sources: &[SimSource], seed: u64) -> Services {
+        Services {
+            sources: sources.to_vec(),
+            net: Network::build(ctx, index, seed),
+            guardduty: guardduty::State::default(),
+        }
+    }
+
+    fn on(&self, s: SimSource) -> bool {
+        self.sources.contains(&s)
+    }
+
+    /// Writes every enabled source's files of one day.
+    pub(crate) fn write_day(
+        &mut self,
+        ctx: &AccountCtx<'_>,
+        day: &Day<'_>,
+        out: &mut Out<'_, '_>,
+    ) -> Result<(), SimError> {
+        let rng = |tag: u64| Rng::derive(day.seed, &[tag, day.account as u64, u64::from(day.index)]);
+        if self.on(SimSource::VpcFlow) {
+            flow::write_day(ctx, &self.net, day, &mut rng(0xF10), out)?;
+        }
+        if self.on(SimSource::Route53Resolver) {
+            dns::write_day(ctx, &self.net, day, &mut rng(0xD25), out)?;
+        }
+        if self.on(SimSource::GuardDuty) {
+            guardduty::write_day(ctx, &self.net, &mut self.guardduty, day, &mut rng(0x6D), out)?;
+        }
+        Ok(())
+    }
+}
