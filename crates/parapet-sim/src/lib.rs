@@ -1,12 +1,17 @@
-//! parapet-sim: a deterministic simulator of an AWS Organization's CloudTrail logs as an
-//! organisation trail delivers them to a Control Tower Log Archive bucket.
+//! parapet-sim: a deterministic simulator of an AWS Organization's Log Archive bucket: the
+//! organisation trail's CloudTrail and, from [`SimConfig::sources`], VPC flow logs, Route 53
+//! Resolver query logs, GuardDuty, Security Hub and AWS Config deliveries and Health events.
 //!
 //! [`simulate`] writes, under an output folder:
 //! - `accounts.csv` (parapet's account registry format) and `organization.json`;
 //! - `logs/<org>/AWSLogs/<org>/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`, one gzip'd
 //!   `{"Records":[…]}` per account, region and 5-minute window, plus hourly
 //!   `CloudTrail-Digest/` files;
-//! - `truth.jsonl`: one line per injected security scenario, naming its events.
+//! - the other sources in their own layouts under `logs/<org>/AWSLogs/…` (see the `services`
+//!   module);
+//! - `truth.jsonl`: for each injected security scenario, one line per table that shows it,
+//!   naming its records (event and finding ids, resource ids, or the address or domain that
+//!   marks its flow and DNS records, with their number).
 //!
 //! The same [`SimConfig`] always gives byte-identical output. Each account is generated from its
 //! own random stream, one day at a time, on a pool of worker threads; memory stays bounded by

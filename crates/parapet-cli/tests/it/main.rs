@@ -5,5 +5,6 @@ mod duckdb;
 mod kill;
 mod pipeline;
 mod s3;
+mod sources;
 mod sqs;
 mod support;

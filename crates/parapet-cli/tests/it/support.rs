@@ -42,10 +42,16 @@ pub fn query(data: &Path, sql: &str) -> Vec<serde_json::Value> {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("query output is not JSON ({e}): {out}"))
 }
 
-/// Simulates a small organisation into `dir` and returns the logs folder.
+/// Simulates a small organisation's CloudTrail (only) into `dir` and returns the logs folder.
 pub fn simulate(dir: &Path, accounts: usize, days: u32, events: u32) -> PathBuf {
-    ok(parapet()
-        .args(["--quiet", "simulate", "--seed", "7"])
+    simulate_sources(dir, accounts, days, events, "cloudtrail");
+    dir.join("logs")
+}
+
+/// Simulates `sources` (`--sources`) into `dir` and returns the simulator's JSON summary.
+pub fn simulate_sources(dir: &Path, accounts: usize, days: u32, events: u32, sources: &str) -> serde_json::Value {
+    let out = ok(parapet()
+        .args(["--quiet", "simulate", "--json", "--seed", "7", "--sources", sources])
         .args([
             "--accounts",
             &accounts.to_string(),
@@ -56,7 +62,7 @@ pub fn simulate(dir: &Path, accounts: usize, days: u32, events: u32) -> PathBuf 
             "--out",
         ])
         .arg(dir));
-    dir.join("logs")
+    serde_json::from_str(&out).expect("simulate --json prints JSON")
 }
 
 /// Every file under `dir`, in path order.
