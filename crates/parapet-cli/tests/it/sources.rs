@@ -24,7 +24,11 @@ fn every_simulated_source_lands_in_its_table_with_truth_found_by_sql() {
     let sources = summary["sources"].as_object().expect("sources per table");
     for table in ["cloudtrail", "vpc_flow", "route53_resolver", "guardduty"] {
         assert!(
-            sources.get(table).and_then(|c| c["records"].as_u64()).unwrap_or(0) > 0,
+            sources
+                .get(table)
+                .and_then(|c| c["records"].as_u64())
+                .unwrap_or(0)
+                > 0,
             "the simulator wrote no {table}: {summary}"
         );
     }
@@ -46,11 +50,18 @@ fn every_simulated_source_lands_in_its_table_with_truth_found_by_sql() {
     let directory = parapet_model::AccountDirectory::from_csv(&csv).expect("csv parses");
     for (table, c) in sources {
         let n = c["records"].as_u64().expect("records");
-        assert_eq!(count(&data, &format!("SELECT count(*) AS n FROM {table}")), n, "{table}");
+        assert_eq!(
+            count(&data, &format!("SELECT count(*) AS n FROM {table}")),
+            n,
+            "{table}"
+        );
         // Named after the account the record is about (findings are exported by the audit
         // account, but each names its member account).
         assert_eq!(
-            count(&data, &format!("SELECT count(*) AS n FROM {table} WHERE account_name IS NULL")),
+            count(
+                &data,
+                &format!("SELECT count(*) AS n FROM {table} WHERE account_name IS NULL")
+            ),
             0,
             "{table}"
         );
@@ -66,7 +77,10 @@ fn every_simulated_source_lands_in_its_table_with_truth_found_by_sql() {
     }
 
     let truth = std::fs::read_to_string(bucket.join("truth.jsonl")).expect("truth");
-    let lines: Vec<serde_json::Value> = truth.lines().map(|l| serde_json::from_str(l).expect("line")).collect();
+    let lines: Vec<serde_json::Value> = truth
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("line"))
+        .collect();
     let mut seen = BTreeSet::new();
     for l in &lines {
         let table = l["table"].as_str().expect("table");
@@ -75,26 +89,35 @@ fn every_simulated_source_lands_in_its_table_with_truth_found_by_sql() {
         seen.insert((scenario.to_string(), table.to_string()));
         let ids = l["event_ids"].as_array().expect("event_ids");
         let found = match table {
-            "cloudtrail" => count(
-                &data,
-                &format!("SELECT count(DISTINCT eventid) AS n FROM cloudtrail WHERE eventid IN ({})", quoted(ids)),
-            ) == ids.len() as u64,
-            "guardduty" | "securityhub" => count(
-                &data,
-                &format!(
-                    "SELECT count(DISTINCT finding_info_uid) AS n FROM {table} \
+            "cloudtrail" => {
+                count(
+                    &data,
+                    &format!(
+                        "SELECT count(DISTINCT eventid) AS n FROM cloudtrail WHERE eventid IN ({})",
+                        quoted(ids)
+                    ),
+                ) == ids.len() as u64
+            }
+            "guardduty" | "securityhub" => {
+                count(
+                    &data,
+                    &format!(
+                        "SELECT count(DISTINCT finding_info_uid) AS n FROM {table} \
                      WHERE finding_info_uid IN ({}) AND cloud_account_uid = '{account}'",
-                    quoted(ids)
-                ),
-            ) == ids.len() as u64,
-            "config_history" => count(
-                &data,
-                &format!(
-                    "SELECT count(DISTINCT resource_uid) AS n FROM config_history \
+                        quoted(ids)
+                    ),
+                ) == ids.len() as u64
+            }
+            "config_history" => {
+                count(
+                    &data,
+                    &format!(
+                        "SELECT count(DISTINCT resource_uid) AS n FROM config_history \
                      WHERE resource_uid IN ({}) AND cloud_account_uid = '{account}'",
-                    quoted(ids)
-                ),
-            ) == ids.len() as u64,
+                        quoted(ids)
+                    ),
+                ) == ids.len() as u64
+            }
             "vpc_flow" => {
                 let ip = l["indicator"].as_str().expect("indicator");
                 count(
@@ -130,11 +153,18 @@ fn every_simulated_source_lands_in_its_table_with_truth_found_by_sql() {
                 && d["time"].as_str() < l["time"].as_str()
         })
     };
-    for l in lines.iter().filter(|l| l["table"] == "vpc_flow" || l["table"] == "route53_resolver") {
+    for l in lines
+        .iter()
+        .filter(|l| l["table"] == "vpc_flow" || l["table"] == "route53_resolver")
+    {
         let reported = lines.iter().any(|g| {
             g["table"] == "guardduty" && g["scenario"] == l["scenario"] && g["account_id"] == l["account_id"]
         });
-        assert_eq!(reported, !deleted(l), "GuardDuty and the network logs disagree on {l}");
+        assert_eq!(
+            reported,
+            !deleted(l),
+            "GuardDuty and the network logs disagree on {l}"
+        );
     }
     for (scenario, table) in [
         ("ssh_brute_force", "vpc_flow"),

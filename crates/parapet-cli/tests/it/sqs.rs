@@ -3,9 +3,11 @@
 
 use crate::support::{event_ids, files_under, ok, python, query, simulate, Moto};
 
-const SETUP: &str = r#"
+/// Creates the queue and the bucket that notifies it, uploads every file under `root` and
+/// prints the queue URL (the tests append their own steps).
+const BUCKET: &str = r#"
 import sys, os, json, boto3
-endpoint, root, finding = sys.argv[1], sys.argv[2], sys.argv[3]
+endpoint, root = sys.argv[1], sys.argv[2]
 kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
 s3, sqs = boto3.client("s3", **kw), boto3.client("sqs", **kw)
 url = sqs.create_queue(QueueName="log-archive-events")["QueueUrl"]
@@ -22,6 +24,10 @@ for dirpath, _, files in os.walk(root):
             key = key.replace(".json.gz", " copy=1.json.gz")
         s3.upload_file(path, "log-archive", key)
         n += 1
+"#;
+
+const SETUP: &str = r#"
+finding = sys.argv[3]
 # A consumer receives a batch and dies without deleting it: the messages come back in 3 s.
 held = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=3)["Messages"]
 # The same notification delivered twice.
@@ -32,7 +38,6 @@ event = {"version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602", "detail-t
          "region": "us-east-1", "resources": [], "detail": json.load(open(finding))}
 for _ in range(2):
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
-print(url)
 "#;
 
 const LEFT: &str = r#"
@@ -52,7 +57,7 @@ fn live_ingest_from_s3_notifications_and_eventbridge_events() {
     let finding = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../testdata/guardduty/guardduty_ec2_event.json");
     let url = python(
-        SETUP,
+        &format!("{BUCKET}{SETUP}print(url)\n"),
         &[
             &moto.endpoint,
             logs.to_str().expect("utf8"),
@@ -147,4 +152,79 @@ fn first_account_prefix(root: &std::path::Path) -> String {
     let parts: Vec<&str> = key.split('/').collect();
     let at = parts.iter().position(|p| *p == "AWSLogs").expect("layout");
     format!("{}/", parts[..at + 3].join("/"))
+}
+
+/// SIGKILL of `parapet ingest --follow --sqs` mid-batch, many times: the messages it held come
+/// back after their visibility timeout, and the lake ends with every record once.
+#[test]
+fn live_ingest_killed_mid_batch_redelivers_without_duplicates_or_gaps() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let logs = simulate(&tmp.path().join("bucket"), 4, 1, 300);
+    let expected = event_ids(&logs).len() as u64;
+    let moto = Moto::start();
+    let url = python(
+        &format!("{BUCKET}print(url)\n"),
+        &[&moto.endpoint, logs.to_str().expect("utf8")],
+    )
+    .trim()
+    .to_string();
+    let data = tmp.path().join("data");
+    // Small write buffers: many commits, so kills land before, inside and after them.
+    let config = tmp.path().join("parapet.toml");
+    std::fs::write(&config, "version = 1\n[ingest]\nbuffer_mb = 1\nworkers = 2\n").expect("config");
+    let live = || {
+        let mut cmd = moto.parapet();
+        cmd.arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(&data)
+            .args([
+                "--quiet",
+                "ingest",
+                "--follow",
+                "--sqs",
+                &url,
+                "--wait",
+                "1",
+                "--visibility",
+                "2",
+            ]);
+        cmd
+    };
+    let rows = || {
+        let r = query(
+            &data,
+            "SELECT count(*) AS n, count(DISTINCT eventid) AS d FROM cloudtrail",
+        );
+        (r[0]["n"].as_u64().unwrap_or(0), r[0]["d"].as_u64().unwrap_or(0))
+    };
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..6 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut child = live().spawn().expect("spawns");
+        std::thread::sleep(std::time::Duration::from_millis(300 + seed % 1200));
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+    }
+    let (n, d) = if data.join("lake").exists() {
+        rows()
+    } else {
+        (0, 0)
+    };
+    let left: u64 = python(LEFT, &[&moto.endpoint, &url])
+        .trim()
+        .parse()
+        .expect("count");
+    assert_eq!(n, d, "duplicates after the kills");
+    assert!(
+        n < expected && left > 0,
+        "the kills must land mid-work for the test to prove anything: {n} of {expected} rows, {left} messages left"
+    );
+
+    // A consumer that runs to the end (it stops after three empty receives in a row).
+    ok(live().args(["--rounds", "3"]));
+    assert_eq!(rows(), (expected, expected), "no duplicate, no gap");
+    assert_eq!(python(LEFT, &[&moto.endpoint, &url]).trim(), "0");
 }

@@ -49,9 +49,23 @@ pub fn simulate(dir: &Path, accounts: usize, days: u32, events: u32) -> PathBuf 
 }
 
 /// Simulates `sources` (`--sources`) into `dir` and returns the simulator's JSON summary.
-pub fn simulate_sources(dir: &Path, accounts: usize, days: u32, events: u32, sources: &str) -> serde_json::Value {
+pub fn simulate_sources(
+    dir: &Path,
+    accounts: usize,
+    days: u32,
+    events: u32,
+    sources: &str,
+) -> serde_json::Value {
     let out = ok(parapet()
-        .args(["--quiet", "simulate", "--json", "--seed", "7", "--sources", sources])
+        .args([
+            "--quiet",
+            "simulate",
+            "--json",
+            "--seed",
+            "7",
+            "--sources",
+            sources,
+        ])
         .args([
             "--accounts",
             &accounts.to_string(),
