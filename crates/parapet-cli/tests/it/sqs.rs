@@ -184,10 +184,8 @@ fn live_ingest_killed_mid_batch_redelivers_without_duplicates_or_gaps() {
                 "--follow",
                 "--sqs",
                 &url,
-                "--wait",
-                "1",
                 "--visibility",
-                "2",
+                "10",
             ]);
         cmd
     };
@@ -203,7 +201,7 @@ fn live_ingest_killed_mid_batch_redelivers_without_duplicates_or_gaps() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let mut child = live().spawn().expect("spawns");
+        let mut child = live().args(["--wait", "1"]).spawn().expect("spawns");
         std::thread::sleep(std::time::Duration::from_millis(300 + seed % 1200));
         child.kill().expect("SIGKILL");
         child.wait().expect("reaped");
@@ -223,8 +221,10 @@ fn live_ingest_killed_mid_batch_redelivers_without_duplicates_or_gaps() {
         "the kills must land mid-work for the test to prove anything: {n} of {expected} rows, {left} messages left"
     );
 
-    // A consumer that runs to the end (it stops after three empty receives in a row).
-    ok(live().args(["--rounds", "3"]));
+    // A consumer that runs to the end. It stops after three empty receives in a row of 5 s
+    // each, longer than the killed consumers' messages stay hidden (10 s at least, from their
+    // last extension).
+    ok(live().args(["--wait", "5", "--rounds", "3"]));
     assert_eq!(rows(), (expected, expected), "no duplicate, no gap");
     assert_eq!(python(LEFT, &[&moto.endpoint, &url]).trim(), "0");
 }
