@@ -377,11 +377,11 @@ fn worker(job: &Job<'_>, objects: &Mutex<Receiver<ObjectMeta>>, stop: &AtomicBoo
             Ok(rx) => rx.recv(),
             Err(_) => break,
         };
-        let Ok(meta) = next else { break };
+        let Ok(mut meta) = next else { break };
         if group.objects.is_empty() {
             started = Instant::now();
         }
-        match process(job, &meta, &mut group.parts) {
+        match process(job, &mut meta, &mut group.parts) {
             Ok(outcome) => group.objects.push((meta, outcome)),
             Err(e) => {
                 let _ = tx.send(group.finish(Some(e)));
@@ -398,7 +398,9 @@ fn worker(job: &Job<'_>, objects: &Mutex<Receiver<ObjectMeta>>, stop: &AtomicBoo
     }
 }
 
-fn process(job: &Job<'_>, meta: &ObjectMeta, parts: &mut Vec<Part>) -> Result<Outcome> {
+/// Reads, decodes and buffers one object. A `meta.size` of 0 (a notification that did not say)
+/// becomes the size read, so the ledger holds the real size and a later listing agrees.
+fn process(job: &Job<'_>, meta: &mut ObjectMeta, parts: &mut Vec<Part>) -> Result<Outcome> {
     let key = classify_key(&meta.key);
     let kind = key.kind.as_str();
     let quarantine = |bytes: Option<&[u8]>, reason: String| -> Result<Outcome> {
@@ -406,7 +408,12 @@ fn process(job: &Job<'_>, meta: &ObjectMeta, parts: &mut Vec<Part>) -> Result<Ou
         Ok(Outcome::Quarantined { kind, reason, path })
     };
     let bytes = match job.store.get(&meta.key, job.max_object_bytes) {
-        Ok(b) => b,
+        Ok(b) => {
+            if meta.size == 0 {
+                meta.size = b.len() as u64;
+            }
+            b
+        }
         Err(StoreError::NotFound { .. }) => return Ok(Outcome::Vanished),
         Err(e @ StoreError::TooLarge { .. }) => return quarantine(None, e.to_string()),
         Err(e) => {

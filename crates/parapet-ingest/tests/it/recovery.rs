@@ -113,3 +113,36 @@ fn a_second_writer_is_refused() {
         "{err}"
     );
 }
+
+/// An object announced without its size (some notifications omit it) is recorded with the size
+/// read, so a later listing of the bucket does not report it as changed.
+#[test]
+fn an_object_announced_without_size_is_not_changed_for_a_later_listing() {
+    use parapet_sources::{ListedObjects, ObjectMeta};
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("bucket");
+    let key = "AWSLogs/111122223333/GuardDuty/us-east-1/2024/01/02/f.jsonl";
+    let finding = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/guardduty/panther_findings.jsonl"),
+    )
+    .unwrap();
+    crate::support::put(&root, key, finding.as_bytes());
+    let data = DataDir::new(tmp.path().join("data"));
+    let accounts = AccountDirectory::default();
+    let options = IngestOptions::default();
+    let store = LocalDir::open(&root).unwrap();
+    let announced = ListedObjects {
+        inner: &store,
+        objects: vec![ObjectMeta {
+            key: key.to_string(),
+            size: 0,
+            etag: None,
+        }],
+    };
+    let first = ingest(&announced, &data, &accounts, &options, &()).unwrap();
+    assert_eq!(first.objects_ingested, 1);
+    let listing = ingest(&store, &data, &accounts, &options, &()).unwrap();
+    assert_eq!(listing.objects_already_done, 1);
+    assert!(listing.changed.is_empty(), "{:?}", listing.changed);
+}
