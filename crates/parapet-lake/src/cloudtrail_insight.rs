@@ -23,7 +23,7 @@ pub static CLOUDTRAIL_INSIGHTS: TableDef = TableDef {
         col("insight_average", Kind::Float64),
         col("baseline_duration_minutes", Kind::Int64),
         col("insight_duration_minutes", Kind::Int64),
-        col("attributions", Kind::Utf8),
+        col("attributions", Kind::Utf8).bulky(),
     ],
     aliases: &[
         ("eventtime", "time_dt"),

@@ -7,9 +7,6 @@ use parapet_model::DnsQuery;
 
 use crate::table::{col, Columns, Head, Kind, LakeRecord, RowContext, TableDef};
 
-/// Columns that hold long or unique text (no dictionary, no statistics).
-pub const BULKY_COLUMNS: &[&str] = &["answers", "srcids"];
-
 /// The table.
 pub static ROUTE53_RESOLVER: TableDef = TableDef {
     name: "route53_resolver",
@@ -22,13 +19,13 @@ pub static ROUTE53_RESOLVER: TableDef = TableDef {
         col("query_class", Kind::Utf8),
         col("rcode", Kind::Utf8),
         col("rcode_id", Kind::Int32),
-        col("answers", Kind::Utf8),
+        col("answers", Kind::Utf8).bulky(),
         col("src_endpoint_ip", Kind::Utf8),
         col("src_endpoint_port", Kind::Int32),
         col("src_endpoint_vpc_uid", Kind::Utf8),
         col("src_endpoint_instance_uid", Kind::Utf8),
         col("src_endpoint_resolver_endpoint_uid", Kind::Utf8),
-        col("srcids", Kind::Utf8),
+        col("srcids", Kind::Utf8).bulky(),
         col("connection_info_protocol_name", Kind::Utf8),
         col("firewall_rule_action", Kind::Utf8),
         col("firewall_rule_group_id", Kind::Utf8),

@@ -9,18 +9,15 @@ use parapet_model::{Finding, FindingSource};
 
 use crate::table::{col, req, Columns, Head, Kind, LakeRecord, RowContext, TableDef};
 
-/// Columns of these tables written without dictionary or statistics (unique or long text).
-pub const BULKY_COLUMNS: &[&str] = &["finding_info_uid", "finding_info_desc"];
-
 pub static GUARDDUTY: TableDef = TableDef {
     name: "guardduty",
     class_uid: 2004,
     category_uid: 2,
     description: "GuardDuty findings (OCSF Detection Finding), one row per finding update",
     columns: &[
-        req("finding_info_uid", Kind::Utf8),
+        req("finding_info_uid", Kind::Utf8).bulky(),
         col("finding_info_title", Kind::Utf8),
-        col("finding_info_desc", Kind::Utf8),
+        col("finding_info_desc", Kind::Utf8).bulky(),
         col("finding_info_types", Kind::Utf8),
         col("finding_info_created_time", Kind::Int64),
         col("finding_info_first_seen_time", Kind::Int64),
@@ -56,9 +53,9 @@ pub static SECURITYHUB: TableDef = TableDef {
     description: "Security Hub findings, ASFF (OCSF Compliance Finding for every finding, \
                   compliance columns null where the finding has no Compliance), one row per update",
     columns: &[
-        req("finding_info_uid", Kind::Utf8),
+        req("finding_info_uid", Kind::Utf8).bulky(),
         col("finding_info_title", Kind::Utf8),
-        col("finding_info_desc", Kind::Utf8),
+        col("finding_info_desc", Kind::Utf8).bulky(),
         col("finding_info_types", Kind::Utf8),
         col("finding_info_created_time", Kind::Int64),
         col("finding_info_first_seen_time", Kind::Int64),

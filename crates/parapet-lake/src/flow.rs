@@ -8,9 +8,6 @@ use parapet_model::FlowRecord;
 
 use crate::table::{col, Columns, Head, Kind, LakeRecord, RowContext, TableDef};
 
-/// Columns that hold long or unique text (no dictionary, no statistics).
-pub const BULKY_COLUMNS: &[&str] = &["unmapped"];
-
 /// The table.
 pub static VPC_FLOW: TableDef = TableDef {
     name: "vpc_flow",
@@ -76,7 +73,7 @@ pub static VPC_FLOW: TableDef = TableDef {
         col("packets_lost_blackhole", Kind::Int64),
         col("packets_lost_mtu_exceeded", Kind::Int64),
         col("packets_lost_ttl_expired", Kind::Int64),
-        col("unmapped", Kind::Utf8),
+        col("unmapped", Kind::Utf8).bulky(),
     ],
     aliases: &[
         ("srcaddr", "src_endpoint_ip"),

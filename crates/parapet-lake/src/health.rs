@@ -10,9 +10,6 @@ use serde_json::json;
 
 use crate::table::{col, req, Columns, Head, Kind, LakeRecord, RowContext, TableDef};
 
-/// Columns of this table written without dictionary or statistics (long text).
-pub const BULKY_COLUMNS: &[&str] = &["message", "affected_entities"];
-
 pub static HEALTH: TableDef = TableDef {
     name: "health",
     class_uid: 0,
@@ -29,8 +26,8 @@ pub static HEALTH: TableDef = TableDef {
         col("start_time", Kind::Int64),
         col("end_time", Kind::Int64),
         col("last_updated_time", Kind::Int64),
-        col("message", Kind::Utf8),
-        col("affected_entities", Kind::Utf8),
+        col("message", Kind::Utf8).bulky(),
+        col("affected_entities", Kind::Utf8).bulky(),
     ],
     aliases: &[
         ("eventarn", "event_arn"),

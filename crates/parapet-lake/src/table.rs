@@ -35,6 +35,16 @@ pub struct Col {
     pub name: &'static str,
     pub kind: Kind,
     pub nullable: bool,
+    /// Long, mostly unique values (raw JSON, ids, free text): written without dictionary or
+    /// statistics, which would cost space and help no pruning.
+    pub bulky: bool,
+}
+
+impl Col {
+    /// The same column, marked [`Col::bulky`].
+    pub const fn bulky(self) -> Col {
+        Col { bulky: true, ..self }
+    }
 }
 
 /// A nullable column.
@@ -43,6 +53,7 @@ pub const fn col(name: &'static str, kind: Kind) -> Col {
         name,
         kind,
         nullable: true,
+        bulky: false,
     }
 }
 
@@ -52,6 +63,7 @@ pub const fn req(name: &'static str, kind: Kind) -> Col {
         name,
         kind,
         nullable: false,
+        bulky: false,
     }
 }
 
@@ -82,7 +94,7 @@ pub const TAIL: &[Col] = &[
     col("account_owner", Kind::Utf8),
     col("account_ou", Kind::Utf8),
     col("source_object", Kind::Utf8),
-    req("raw", Kind::Utf8),
+    req("raw", Kind::Utf8).bulky(),
 ];
 
 /// A table of the lake.

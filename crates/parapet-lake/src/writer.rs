@@ -28,16 +28,27 @@ impl Default for WriteOptions {
         WriteOptions {
             zstd_level: 3,
             row_group_rows: 128 * 1024,
-            bulky_columns: crate::cloudtrail::BULKY_COLUMNS
-                .iter()
-                .chain(crate::flow::BULKY_COLUMNS)
-                .chain(crate::dns::BULKY_COLUMNS)
-                .chain(crate::finding::BULKY_COLUMNS)
-                .chain(crate::health::BULKY_COLUMNS)
-                .map(|s| s.to_string())
-                .collect(),
+            bulky_columns: bulky_columns(),
         }
     }
+}
+
+/// Every table's bulky columns, by name (the writer applies them to whichever file has them).
+fn bulky_columns() -> Vec<String> {
+    let generic = crate::GENERIC_TABLES
+        .iter()
+        .flat_map(|t| t.all_columns())
+        .filter(|c| c.bulky)
+        .map(|c| c.name);
+    let mut names: Vec<String> = crate::cloudtrail::BULKY_COLUMNS
+        .iter()
+        .copied()
+        .chain(generic)
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 impl WriteOptions {
@@ -160,6 +171,22 @@ mod tests {
     use super::*;
     use crate::cloudtrail::CloudTrailBuilder;
     use parapet_model::ApiActivity;
+
+    #[test]
+    fn bulky_columns_come_from_every_table() {
+        let names = WriteOptions::default().bulky_columns;
+        for c in [
+            "raw",
+            "api_request_data",
+            "configuration",
+            "attributions",
+            "finding_info_uid",
+            "answers",
+        ] {
+            assert!(names.iter().any(|n| n == c), "{c} not in {names:?}");
+        }
+        assert!(!names.iter().any(|n| n == "time" || n == "cloud_account_uid"));
+    }
 
     fn batch(times: &[i64]) -> RecordBatch {
         let mut b = CloudTrailBuilder::new();
