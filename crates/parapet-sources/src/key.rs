@@ -148,6 +148,21 @@ pub fn classify_key(key: &str) -> LogKey<'_> {
                 rest = &rest[1..];
             }
         }
+        // Flow logs with Hive-compatible prefixes name their parts:
+        // `aws-account-id=<a>/aws-service=vpcflowlogs/aws-region=<r>/year=…/month=…/day=…/[hour=…/]<file>`.
+        let hive: Vec<&str>;
+        if rest.first().is_some_and(|s| s.starts_with("aws-account-id=")) {
+            hive = rest
+                .iter()
+                .map(|s| {
+                    ["aws-account-id=", "aws-service=", "aws-region="]
+                        .iter()
+                        .find_map(|p| s.strip_prefix(p))
+                        .unwrap_or(s)
+                })
+                .collect();
+            rest = &hive;
+        }
         let account_id = rest.first().and_then(|s| AccountId::parse(s));
         if let Some(account_id) = account_id {
             let service = rest.get(1).copied().unwrap_or("");
@@ -410,6 +425,16 @@ mod tests {
                 Some("111122223333")
             );
         }
+    }
+
+    #[test]
+    fn hive_compatible_flow_log_prefixes() {
+        let key = "flows/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2024/month=01/day=02/hour=00/111122223333_vpcflowlogs_eu-west-1_fl-0123456789abcdef0_20240102T0005Z_1a2b3c4d.log.parquet";
+        let k = classify_key(key);
+        assert_eq!(k.kind, ObjectKind::VpcFlowLogs);
+        assert!(k.is_readable());
+        assert_eq!(k.region, Some("eu-west-1"));
+        assert_eq!(k.account_id.map(|a| a.to_string()).as_deref(), Some("111122223333"));
     }
 
     #[test]
