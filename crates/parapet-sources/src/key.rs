@@ -5,7 +5,8 @@
 //! is the 12-digit segment after `AWSLogs/` and the optional organisation id, never "the first
 //! segment after AWSLogs". Objects outside that layout (a folder of exported files) are
 //! recognised by their file name or content. Route 53 Resolver query logs put the VPC id where other
-//! services put the region; their region comes from the file name.
+//! services put the region; their region comes from the file name. Flow logs delivered with
+//! Hive-compatible prefixes name the parts (`aws-account-id=…/aws-service=…/aws-region=…`).
 //!
 //! GuardDuty exports to `AWSLogs/<account>/GuardDuty/<region>/YYYY/MM/DD/<uuid>.jsonl.gz`.
 //! Security Hub and Health have no S3 layout of their own (they arrive through EventBridge);
