@@ -1,5 +1,6 @@
 //! The `guardduty` and `securityhub` tables: findings as OCSF 1.1 findings, one row per finding
-//! (a finding updated later is a new row; `time` is its update time).
+//! (a finding updated later is a new row; `time` is its update time). The views
+//! `guardduty_latest` and `securityhub_latest` hold each finding's latest update.
 //!
 //! `guardduty` is Detection Finding (2004). `securityhub` is Compliance Finding (2003) for every
 //! finding, including those with no `Compliance` (GuardDuty, Inspector, Macie findings imported
@@ -43,7 +44,15 @@ pub static GUARDDUTY: TableDef = TableDef {
         ("createdat", "to_timestamp_millis(finding_info_created_time)"),
         ("updatedat", "time_dt"),
     ],
-    views: &[],
+    views: &[(
+        "guardduty_latest",
+        // The latest update of each finding: its current state.
+        "SELECT * EXCLUDE (latest) FROM ( \
+           SELECT *, row_number() OVER ( \
+             PARTITION BY cloud_account_uid, finding_info_uid ORDER BY time DESC, source_object DESC) AS latest \
+           FROM guardduty) \
+         WHERE latest = 1",
+    )],
 };
 
 pub static SECURITYHUB: TableDef = TableDef {
@@ -90,7 +99,15 @@ pub static SECURITYHUB: TableDef = TableDef {
         ("createdat", "to_timestamp_millis(finding_info_created_time)"),
         ("updatedat", "time_dt"),
     ],
-    views: &[],
+    views: &[(
+        "securityhub_latest",
+        // The latest update of each finding: its current state.
+        "SELECT * EXCLUDE (latest) FROM ( \
+           SELECT *, row_number() OVER ( \
+             PARTITION BY cloud_account_uid, finding_info_uid ORDER BY time DESC, source_object DESC) AS latest \
+           FROM securityhub) \
+         WHERE latest = 1",
+    )],
 };
 
 /// OCSF finding activity: Close for archived findings, Create for a finding never updated,

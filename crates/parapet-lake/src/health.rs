@@ -39,7 +39,15 @@ pub static HEALTH: TableDef = TableDef {
         ("endtime", "to_timestamp_millis(end_time)"),
         ("lastupdatedtime", "to_timestamp_millis(last_updated_time)"),
     ],
-    views: &[],
+    views: &[(
+        "health_latest",
+        // The latest update of each event: its current status.
+        "SELECT * EXCLUDE (latest) FROM ( \
+           SELECT *, row_number() OVER ( \
+             PARTITION BY cloud_account_uid, event_arn ORDER BY time DESC, source_object DESC) AS latest \
+           FROM health) \
+         WHERE latest = 1",
+    )],
 };
 
 impl LakeRecord for HealthEvent {

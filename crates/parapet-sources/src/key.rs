@@ -435,7 +435,10 @@ mod tests {
         assert_eq!(k.kind, ObjectKind::VpcFlowLogs);
         assert!(k.is_readable());
         assert_eq!(k.region, Some("eu-west-1"));
-        assert_eq!(k.account_id.map(|a| a.to_string()).as_deref(), Some("111122223333"));
+        assert_eq!(
+            k.account_id.map(|a| a.to_string()).as_deref(),
+            Some("111122223333")
+        );
     }
 
     #[test]

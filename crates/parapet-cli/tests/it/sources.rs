@@ -76,6 +76,34 @@ fn every_simulated_source_lands_in_its_table_with_truth_found_by_sql() {
         }
     }
 
+    // The `_latest` views hold one row per finding (or Health event): its last update.
+    for (table, id) in [
+        ("guardduty", "finding_info_uid"),
+        ("securityhub", "finding_info_uid"),
+        ("health", "event_arn"),
+    ] {
+        if !sources.contains_key(table) {
+            continue;
+        }
+        let distinct = count(
+            &data,
+            &format!("SELECT count(*) AS n FROM (SELECT DISTINCT cloud_account_uid, {id} FROM {table})"),
+        );
+        assert_eq!(
+            count(&data, &format!("SELECT count(*) AS n FROM {table}_latest")),
+            distinct,
+            "{table}"
+        );
+        let stale = count(
+            &data,
+            &format!(
+                "SELECT count(*) AS n FROM {table}_latest l JOIN {table} t \
+                 ON t.cloud_account_uid = l.cloud_account_uid AND t.{id} = l.{id} AND t.time > l.time"
+            ),
+        );
+        assert_eq!(stale, 0, "{table}_latest holds an update that is not the latest");
+    }
+
     let truth = std::fs::read_to_string(bucket.join("truth.jsonl")).expect("truth");
     let lines: Vec<serde_json::Value> = truth
         .lines()
