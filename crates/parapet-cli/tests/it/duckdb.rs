@@ -60,3 +60,66 @@ fn duckdb_reads_the_lake_and_agrees() {
         );
     }
 }
+
+/// DuckDB parses the raw flow log and Resolver query log files itself.
+const RAW: &str = r#"
+import sys, duckdb, json
+logs = sys.argv[1]
+con = duckdb.connect()
+flow = f"read_csv('{logs}/*/AWSLogs/*/vpcflowlogs/*/*/*/*/*.log.gz', delim=' ', header=true, all_varchar=true)"
+flows = con.execute(f'SELECT "account-id", "action", "log-status", count(*), sum(CASE WHEN bytes = \'-\' THEN 0 ELSE bytes::BIGINT END) FROM {flow} GROUP BY ALL').fetchall()
+dns = f"read_json('{logs}/*/AWSLogs/*/vpcdnsquerylogs/*/*/*/*/*.log.gz', format='newline_delimited')"
+queries = con.execute(f"SELECT account_id, rcode, count(*) FROM {dns} GROUP BY ALL").fetchall()
+print(json.dumps({
+    "flows": {f"{a}/{act}/{st}": [n, int(b)] for a, act, st, n, b in flows},
+    "dns": {f"{a}/{r}": n for a, r, n in queries},
+}))
+"#;
+
+#[test]
+fn duckdb_reading_the_raw_flow_and_dns_logs_agrees_with_the_lake() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bucket = tmp.path().join("bucket");
+    crate::support::simulate_sources(&bucket, 4, 1, 600, "vpc_flow,route53_resolver");
+    let logs = bucket.join("logs");
+    let data = tmp.path().join("data");
+    ok(parapet()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--quiet", "ingest"])
+        .arg(&logs));
+    let out = python(RAW, &[logs.to_str().expect("utf8 path")]);
+    let duck: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+
+    let mut ours = serde_json::Map::new();
+    for row in query(
+        &data,
+        "SELECT account_id, coalesce(action, '-') AS action, log_status, count(*) AS n, \
+         coalesce(sum(bytes), 0) AS b FROM vpc_flow GROUP BY 1, 2, 3",
+    ) {
+        let key = format!(
+            "{}/{}/{}",
+            row["account_id"].as_str().expect("account"),
+            row["action"].as_str().expect("action"),
+            row["log_status"].as_str().expect("status")
+        );
+        ours.insert(key, serde_json::json!([row["n"], row["b"]]));
+    }
+    assert!(ours.len() > 4, "{ours:?}");
+    assert_eq!(serde_json::Value::Object(ours), duck["flows"]);
+
+    let mut ours = serde_json::Map::new();
+    for row in query(
+        &data,
+        "SELECT account_id, rcode, count(*) AS n FROM route53_resolver GROUP BY 1, 2",
+    ) {
+        let key = format!(
+            "{}/{}",
+            row["account_id"].as_str().expect("account"),
+            row["rcode"].as_str().expect("rcode")
+        );
+        ours.insert(key, row["n"].clone());
+    }
+    assert!(ours.len() >= 4, "{ours:?}");
+    assert_eq!(serde_json::Value::Object(ours), duck["dns"]);
+}
