@@ -61,7 +61,7 @@ pub fn decode_cloudtrail(bytes: &[u8]) -> Result<CloudTrailFile<'_>, DecodeError
             // One object that is not an envelope: a single record.
             Ok(Envelope { records: None }) => push_record(&mut out, 0, text.trim()),
             // Several values one after another: one record per line.
-            Err(e) if is_several_values(&e) => {
+            Err(_) if is_several_values(trimmed) => {
                 let lines = ndjson_records(text);
                 out.rejects = lines.rejects;
                 for (i, r) in lines.records {

@@ -97,9 +97,11 @@ pub fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// Whether a parse of one JSON value failed because more values follow (NDJSON).
-pub(crate) fn is_several_values(e: &serde_json::Error) -> bool {
-    e.to_string().starts_with("trailing characters")
+/// Whether `text` is one complete JSON value followed by more (NDJSON), rather than one broken
+/// value: the first value parses whole and something other than whitespace follows it.
+pub(crate) fn is_several_values(text: &str) -> bool {
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    matches!(values.next(), Some(Ok(_))) && !text[values.byte_offset()..].trim().is_empty()
 }
 
 /// One record per non-blank line; a line that is not JSON is a reject naming its line number.
@@ -159,7 +161,7 @@ pub fn json_records<'a>(bytes: &'a [u8], wrappers: &[&str]) -> Result<JsonRecord
                 }
             },
             // Several values one after another: one record per line.
-            Err(e) if is_several_values(&e) => out = ndjson_records(text),
+            Err(_) if is_several_values(trimmed) => out = ndjson_records(text),
             Err(e) => return Err(json_error(&e)),
         },
         Some(_) => {
@@ -175,6 +177,15 @@ pub fn json_records<'a>(bytes: &'a [u8], wrappers: &[&str]) -> Result<JsonRecord
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_values_are_told_from_one_broken_value() {
+        assert!(is_several_values("{\"a\":1}\n{\"a\":2}\n"));
+        assert!(is_several_values("{\"a\":1} {\"a\":2"));
+        assert!(!is_several_values("{\"a\":1}\n\n  "));
+        assert!(!is_several_values("{\"a\":1,}\n{\"a\":2}"));
+        assert!(!is_several_values("{\"a\":"));
+    }
 
     fn split(text: &str) -> (Vec<String>, usize) {
         let r = json_records(text.as_bytes(), &["Records", "items"]).unwrap();
