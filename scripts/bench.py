@@ -105,7 +105,7 @@ def main():
         if not os.path.exists(os.path.join(sim, "truth.jsonl")):
             shutil.rmtree(sim, ignore_errors=True)
             secs, rss, _ = run([args.parapet, "--quiet", "simulate", "--accounts", str(args.accounts), "--days", str(days),
-                                "--events-per-account-day", str(per_day), "--out", sim])
+                                "--events-per-account-day", str(per_day), "--sources", "cloudtrail", "--out", sim])
             print(f"simulated {size} in {secs:.1f}s", file=sys.stderr)
         logs = os.path.join(sim, "logs")
         gz_bytes = du(logs)
