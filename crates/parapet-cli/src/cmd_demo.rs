@@ -1,5 +1,6 @@
 //! `parapet demo`: the whole pipeline on a simulated organisation, no AWS account needed.
-//! It grows as features land; today: simulate → ingest → lake stats → sample queries.
+//! It grows as features land; today: simulate (every source) → ingest → lake stats → sample
+//! queries across the tables.
 
 use std::process::ExitCode;
 
@@ -44,6 +45,23 @@ const QUERIES: &[(&str, &str)] = &[
         "SELECT eventtime, account_name, eventname, actor_user_name FROM cloudtrail \
          WHERE eventsource = 'cloudtrail.amazonaws.com' \
          AND eventname IN ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors') ORDER BY eventtime",
+    ),
+    (
+        "GuardDuty findings, latest state, by the account they are about",
+        "SELECT updatedat, account_name, type, severity, count FROM guardduty_latest \
+         WHERE type NOT LIKE 'Recon:%' ORDER BY updatedat LIMIT 10",
+    ),
+    (
+        "Addresses with the most connections to SSH (flow logs)",
+        "SELECT srcaddr, account_name, count(*) AS flows, sum(CASE WHEN action = 'ACCEPT' THEN 1 ELSE 0 END) AS accepted \
+         FROM vpc_flow WHERE dstport = 22 GROUP BY srcaddr, account_name ORDER BY flows DESC LIMIT 5",
+    ),
+    (
+        "Domains queried most from inside the VPCs, outside AWS (Route 53 Resolver)",
+        "SELECT regexp_replace(query_name, '^.*\\.([^.]+\\.[^.]+\\.)$', '\\1') AS domain, count(*) AS queries, \
+         count(DISTINCT account_name) AS accounts FROM route53_resolver \
+         WHERE query_name NOT LIKE '%.amazonaws.com.' AND query_name NOT LIKE '%.internal.' \
+         GROUP BY 1 ORDER BY queries DESC LIMIT 6",
     ),
 ];
 
