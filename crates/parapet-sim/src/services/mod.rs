@@ -34,6 +34,13 @@ use crate::SimSource;
 
 pub(crate) use network::Network;
 
+/// `2026-11-01T10:05:03.123Z`: RFC 3339 with milliseconds, as findings and Config items carry
+/// times.
+pub(crate) fn ms_time(secs: i64, ms: u64) -> String {
+    let s = crate::record::time_string(secs);
+    format!("{}.{ms:03}Z", s.trim_end_matches('Z'))
+}
+
 /// Records and files written for one lake table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SourceCount {
