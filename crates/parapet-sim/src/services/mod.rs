@@ -18,10 +18,12 @@
 //!   `Health` folders of the audit account (parapet's convention; AWS has no S3 layout for them);
 //! - Config: `<org>/AWSLogs/<acct>/Config/<region>/YYYY/M/D/ConfigHistory|ConfigSnapshot/…`.
 
+mod config;
 mod dns;
 mod flow;
 mod guardduty;
 mod network;
+mod posture;
 
 use std::collections::BTreeMap;
 
@@ -33,12 +35,19 @@ use crate::sink::FileSink;
 use crate::SimSource;
 
 pub(crate) use network::Network;
+use posture::Posture;
 
 /// `2026-11-01T10:05:03.123Z`: RFC 3339 with milliseconds, as findings and Config items carry
 /// times.
 pub(crate) fn ms_time(secs: i64, ms: u64) -> String {
     let s = crate::record::time_string(secs);
     format!("{}.{ms:03}Z", s.trim_end_matches('Z'))
+}
+
+/// `20261101T100503Z`, the compact stamp of Config file names.
+pub(crate) fn compact_stamp(secs: i64) -> String {
+    let (y, m, d, hh, mm, ss) = crate::layout::stamp_parts(secs);
+    format!("{y:04}{m:02}{d:02}T{hh:02}{mm:02}{ss:02}Z")
 }
 
 /// Records and files written for one lake table.
@@ -93,7 +102,9 @@ impl Out<'_, '_> {
 pub(crate) struct Services {
     sources: Vec<SimSource>,
     net: Network,
+    posture: Posture,
     guardduty: guardduty::State,
+    config: config::State,
 }
 
 impl Services {
@@ -101,7 +112,9 @@ impl Services {
         Services {
             sources: sources.to_vec(),
             net: Network::build(ctx, index, seed),
+            posture: Posture::build(ctx, index, seed),
             guardduty: guardduty::State::default(),
+            config: config::State::default(),
         }
     }
 
@@ -125,6 +138,10 @@ impl Services {
         }
         if self.on(SimSource::GuardDuty) {
             guardduty::write_day(ctx, &self.net, &mut self.guardduty, day, &mut rng(0x6D), out)?;
+        }
+        if self.on(SimSource::Config) {
+            let (net, posture) = (&self.net, &self.posture);
+            config::write_day(ctx, net, posture, &mut self.config, day, &mut rng(0xC0F), out)?;
         }
         Ok(())
     }
