@@ -146,7 +146,6 @@ pub struct Truth {
 /// the principal that made the change (the CloudTrail truth line's actor), so the other tables'
 /// truth lines of the instance name it too.
 #[derive(Clone, Debug)]
-#[expect(dead_code, reason = "the Config and Security Hub generators read the rest")]
 pub(crate) enum Effect {
     RootSignIn {
         t: i64,

@@ -24,6 +24,7 @@ mod flow;
 mod guardduty;
 mod network;
 mod posture;
+mod securityhub;
 
 use std::collections::BTreeMap;
 
@@ -105,6 +106,7 @@ pub(crate) struct Services {
     posture: Posture,
     guardduty: guardduty::State,
     config: config::State,
+    securityhub: securityhub::State,
 }
 
 impl Services {
@@ -115,6 +117,7 @@ impl Services {
             posture: Posture::build(ctx, index, seed),
             guardduty: guardduty::State::default(),
             config: config::State::default(),
+            securityhub: securityhub::State::default(),
         }
     }
 
@@ -142,6 +145,18 @@ impl Services {
         if self.on(SimSource::Config) {
             let (net, posture) = (&self.net, &self.posture);
             config::write_day(ctx, net, posture, &mut self.config, day, &mut rng(0xC0F), out)?;
+        }
+        if self.on(SimSource::SecurityHub) {
+            let (net, posture) = (&self.net, &self.posture);
+            securityhub::write_day(
+                ctx,
+                net,
+                posture,
+                &mut self.securityhub,
+                day,
+                &mut rng(0x5EC),
+                out,
+            )?;
         }
         Ok(())
     }

@@ -13,6 +13,14 @@ pub(crate) struct Posture {
     pub bucket_ssl_only: Vec<bool>,
     /// Per bucket: versioning enabled.
     pub bucket_versioned: Vec<bool>,
+    /// Per KMS key of the inventory: automatic rotation on (KMS.4 passes).
+    pub key_rotation: Vec<bool>,
+    /// Per region index: EBS encryption by default (EC2.7 passes).
+    pub ebs_default_encryption: Vec<bool>,
+    /// The root user has a hardware MFA device (IAM.6 passes).
+    pub root_hardware_mfa: bool,
+    /// The root user has an access key (IAM.4 fails).
+    pub root_access_key: bool,
 }
 
 impl Posture {
@@ -24,6 +32,10 @@ impl Posture {
             default_sg_closed: rng.chance(0.5),
             bucket_ssl_only: inv.buckets.iter().map(|_| rng.chance(0.7)).collect(),
             bucket_versioned: inv.buckets.iter().map(|_| rng.chance(0.6)).collect(),
+            key_rotation: inv.kms_keys.iter().map(|_| rng.chance(0.6)).collect(),
+            ebs_default_encryption: ctx.regions.iter().map(|_| rng.chance(0.75)).collect(),
+            root_hardware_mfa: rng.chance(0.4),
+            root_access_key: rng.chance(0.05),
         }
     }
 }
