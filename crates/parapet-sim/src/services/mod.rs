@@ -22,6 +22,7 @@ mod config;
 mod dns;
 mod flow;
 mod guardduty;
+mod health;
 mod network;
 mod posture;
 mod securityhub;
@@ -157,6 +158,9 @@ impl Services {
                 &mut rng(0x5EC),
                 out,
             )?;
+        }
+        if self.on(SimSource::Health) {
+            health::write_day(ctx, day, &mut rng(0x4EA), out)?;
         }
         Ok(())
     }
