@@ -2,11 +2,13 @@
 //! and day: VPC flow logs, Route 53 Resolver query logs, GuardDuty findings, Security Hub
 //! findings, AWS Config items and AWS Health events.
 //!
-//! Each generator sees the account's [`Network`], the day, the [`Effect`]s of the day's
-//! CloudTrail scenarios (so the other services agree with CloudTrail: an opened security group
-//! shows in Config and Security Hub too) and the day's network scenarios, which live only here.
-//! Each writes its files through the shared [`FileSink`], counts its records per lake table and
-//! adds a truth line per scenario it shows.
+//! Each generator sees the account's [`Network`], its [`Posture`] (the standing configuration
+//! Config shows and Security Hub judges, so the two agree), the day, the [`Effect`]s of the
+//! day's CloudTrail scenarios (so the other services agree with CloudTrail: an opened security
+//! group shows in Config and Security Hub too) and the day's network scenarios, which live only
+//! here. Each writes its files through the shared [`FileSink`], counts its records per lake
+//! table and adds a truth line per scenario it shows. Generators that remember things across
+//! days (GuardDuty's findings, Config's resources, Security Hub's checks) keep a state here.
 //!
 //! Where files go (keys relative to the bucket, `<org>/` being Control Tower's prefix):
 //! - flow logs: `<org>/AWSLogs/<acct>/vpcflowlogs/<region>/YYYY/MM/DD/<acct>_vpcflowlogs_<region>_<fl-id>_<stamp>_<hash>.log.gz`,
@@ -14,9 +16,16 @@
 //! - Resolver query logs: `<org>/AWSLogs/<acct>/vpcdnsquerylogs/<vpc>/YYYY/MM/DD/<acct>_vpcdnsquerylogs_<region>_<vpc>_<stamp>_<hash>.log.gz`;
 //! - GuardDuty: the delegated administrator (audit account) exports every member's findings to
 //!   `<org>/AWSLogs/<audit>/GuardDuty/<region>/YYYY/MM/DD/<uuid>.jsonl.gz`;
-//! - Security Hub and Health: EventBridge events delivered by Firehose to the `SecurityHub` and
-//!   `Health` folders of the audit account (parapet's convention; AWS has no S3 layout for them);
-//! - Config: `<org>/AWSLogs/<acct>/Config/<region>/YYYY/M/D/ConfigHistory|ConfigSnapshot/…`.
+//! - Security Hub and Health: EventBridge events (one per line) delivered by Firehose to the
+//!   `SecurityHub` and `Health` folders of the audit account in us-east-1 (parapet's convention;
+//!   AWS has no S3 layout for them), one file per member account and day:
+//!   `<org>/AWSLogs/<audit>/SecurityHub/us-east-1/YYYY/MM/DD/securityhub-findings-1-<YYYY-MM-DD-HH-MM-SS>-<uuid>.jsonl.gz`
+//!   and `<org>/AWSLogs/<audit>/Health/us-east-1/YYYY/MM/DD/health-events-1-<…>-<uuid>.jsonl.gz`;
+//! - Config (date folders not zero-padded, as Config writes them):
+//!   `<org>/AWSLogs/<acct>/Config/<region>/YYYY/M/D/ConfigHistory/<acct>_Config_<region>_ConfigHistory_<type>_<first>_<last>_1.json.gz`
+//!   per six-hour window and resource type that changed, and once a day
+//!   `<org>/AWSLogs/<acct>/Config/<region>/YYYY/M/D/ConfigSnapshot/<acct>_Config_<region>_ConfigSnapshot_<stamp>_<uuid>.json.gz`
+//!   (stamps `YYYYMMDDTHHMMSSZ`).
 
 mod config;
 mod dns;
