@@ -1,17 +1,19 @@
-//! parapet-sim: a deterministic simulator of an AWS Organization's Log Archive bucket: the
-//! organisation trail's CloudTrail and, from [`SimConfig::sources`], VPC flow logs, Route 53
-//! Resolver query logs, GuardDuty, Security Hub and AWS Config deliveries and Health events.
+//! parapet-sim: a deterministic simulator of an AWS Organization's Control Tower Log Archive
+//! bucket: the organisation trail's CloudTrail logs and the other sources security teams
+//! collect there.
 //!
 //! [`simulate`] writes, under an output folder:
 //! - `accounts.csv` (parapet's account registry format) and `organization.json`;
 //! - `logs/<org>/AWSLogs/<org>/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`, one gzip'd
 //!   `{"Records":[…]}` per account, region and 5-minute window, plus hourly
 //!   `CloudTrail-Digest/` files;
-//! - the other sources in their own layouts under `logs/<org>/AWSLogs/…` (see the `services`
-//!   module);
-//! - `truth.jsonl`: for each injected security scenario, one line per table that shows it,
-//!   naming its records (event and finding ids, resource ids, or the address or domain that
-//!   marks its flow and DNS records, with their number).
+//! - the sources of [`SimConfig::sources`] (all by default), in their own layouts under
+//!   `logs/<org>/AWSLogs/…` (see the `services` module): VPC flow logs, Route 53 Resolver query
+//!   logs, GuardDuty findings, Security Hub control findings, AWS Config history and snapshot
+//!   files, AWS Health events;
+//! - `truth.jsonl`: one line per injected security scenario and lake table it shows in, naming
+//!   its records (CloudTrail event ids, finding ids, Config resource ids, or the address or
+//!   domain that flow and DNS records carry).
 //!
 //! The same [`SimConfig`] always gives byte-identical output. Each account is generated from its
 //! own random stream, one day at a time, on a pool of worker threads; memory stays bounded by
@@ -23,7 +25,11 @@
 //! - digest `hashValue`s are SHA-256 of the *uncompressed* log file (as AWS computes them) but
 //!   the digest signature is a deterministic stand-in, not a verifiable RSA signature;
 //! - trail, Config recorder and GuardDuty names are Control Tower's defaults; resources (buckets,
-//!   keys, instances) are invented per account and shared by all its regions.
+//!   keys, instances, VPCs, security groups) are invented per account and shared by all its
+//!   regions (the same security group id is recorded by Config in each region);
+//! - Config starts recording on the first day (every resource `ResourceDiscovered` just after
+//!   00:00) and its items have no `relatedEvents`; Security Hub and Health files hold one member
+//!   account's day each, where a real Firehose would mix accounts in time-sized batches.
 
 mod account;
 mod background;

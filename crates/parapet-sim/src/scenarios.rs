@@ -142,9 +142,10 @@ pub struct Truth {
 }
 
 /// What a CloudTrail scenario changed, for the services that see it too (Config records the
-/// new state, Security Hub fails a control, GuardDuty reports root use).
+/// new state, Security Hub fails a control, GuardDuty reports root use). `actor` is the ARN of
+/// the principal that made the change (the CloudTrail truth line's actor), so the other tables'
+/// truth lines of the instance name it too.
 #[derive(Clone, Debug)]
-#[expect(dead_code, reason = "the Config and Security Hub generators read the rest")]
 pub(crate) enum Effect {
     RootSignIn {
         t: i64,
@@ -156,21 +157,27 @@ pub(crate) enum Effect {
         sg: String,
         port: u16,
         cidr: &'static str,
+        actor: String,
     },
-    /// `control` is the Security Hub control the change fails (S3.2 or S3.8).
+    /// `control` is the Security Hub control the change fails (S3.2 or S3.8); `via` the call
+    /// that made it (`PutBucketPolicy`, `PutBucketAcl` or `DeletePublicAccessBlock`).
     BucketPublic {
         t: i64,
         region: u8,
         bucket: String,
         control: &'static str,
+        via: &'static str,
+        actor: String,
     },
     DetectorDeleted {
         t: i64,
         region: u8,
+        actor: String,
     },
     RecorderStopped {
         t: i64,
         region: u8,
+        actor: String,
     },
 }
 

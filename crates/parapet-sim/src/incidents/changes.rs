@@ -60,6 +60,7 @@ pub(super) fn sg_open_world(b: &mut Builder<'_, '_>, t: i64) -> (u8, String, Str
         sg: sg.clone(),
         port,
         cidr,
+        actor: c.arn.clone(),
     });
     (
         region,
@@ -156,7 +157,11 @@ pub(super) fn config_recorder_stopped(b: &mut Builder<'_, '_>, t: i64) -> (u8, S
             ..Call::default()
         },
     );
-    b.effects.push(Effect::RecorderStopped { t, region });
+    b.effects.push(Effect::RecorderStopped {
+        t,
+        region,
+        actor: c.arn.clone(),
+    });
     (region, c.arn, format!("AWS Config {name}"))
 }
 
@@ -241,7 +246,11 @@ pub(super) fn guardduty_disabled(b: &mut Builder<'_, '_>, t: i64) -> (u8, String
             ..Call::default()
         },
     );
-    b.effects.push(Effect::DetectorDeleted { t, region });
+    b.effects.push(Effect::DetectorDeleted {
+        t,
+        region,
+        actor: c.arn.clone(),
+    });
     (region, c.arn, format!("GuardDuty detector {detector} deleted"))
 }
 
@@ -486,11 +495,12 @@ pub(super) fn network_change(b: &mut Builder<'_, '_>, t: i64) -> (u8, String, St
     (region, c.arn, description)
 }
 
-/// A bucket made public by policy or ACL, or its public access block removed.
+/// A bucket made public by policy or ACL, or its public access block removed. The account's
+/// buckets live in its home region, where S3 logs their calls.
 pub(super) fn s3_public(b: &mut Builder<'_, '_>, t: i64) -> (u8, String, String) {
     let ctx = b.ctx;
     let id = ctx.id;
-    let region = ctx.pick_region(&mut b.rng);
+    let region = 0;
     let r = ctx.regions[usize::from(region)];
     let c = b.insider(true);
     let bucket = ctx.inv.buckets[b.rng.index(ctx.inv.buckets.len())].clone();
@@ -537,6 +547,8 @@ pub(super) fn s3_public(b: &mut Builder<'_, '_>, t: i64) -> (u8, String, String)
         } else {
             "S3.2"
         },
+        via: name,
+        actor: c.arn.clone(),
     });
     b.call(
         t,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::network::{incident, public_ip, Iface, NetIncident, Network};
-use super::{Day, Out};
+use super::{ms_time, Day, Out};
 use crate::account::AccountCtx;
 use crate::error::SimError;
 use crate::layout::stamp_parts;
@@ -28,12 +28,6 @@ pub(crate) struct State {
     probes: BTreeMap<usize, (String, i64, u64)>,
     /// Region index → when its detector was deleted.
     deleted: BTreeMap<u8, i64>,
-}
-
-/// `2026-11-01T10:05:03.123Z`, the export's time form.
-fn ms_time(secs: i64, ms: u64) -> String {
-    let s = time_string(secs);
-    format!("{}.{ms:03}Z", s.trim_end_matches('Z'))
 }
 
 struct Meta<'a> {
@@ -217,7 +211,7 @@ pub(crate) fn write_day(
         };
     let mut truths = Vec::new();
     for e in day.effects {
-        if let Effect::DetectorDeleted { t, region } = e {
+        if let Effect::DetectorDeleted { t, region, .. } = e {
             state.deleted.entry(*region).or_insert(*t);
         }
     }

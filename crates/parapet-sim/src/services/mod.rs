@@ -2,11 +2,13 @@
 //! and day: VPC flow logs, Route 53 Resolver query logs, GuardDuty findings, Security Hub
 //! findings, AWS Config items and AWS Health events.
 //!
-//! Each generator sees the account's [`Network`], the day, the [`Effect`]s of the day's
-//! CloudTrail scenarios (so the other services agree with CloudTrail: an opened security group
-//! shows in Config and Security Hub too) and the day's network scenarios, which live only here.
-//! Each writes its files through the shared [`FileSink`], counts its records per lake table and
-//! adds a truth line per scenario it shows.
+//! Each generator sees the account's [`Network`], its [`Posture`] (the standing configuration
+//! Config shows and Security Hub judges, so the two agree), the day, the [`Effect`]s of the
+//! day's CloudTrail scenarios (so the other services agree with CloudTrail: an opened security
+//! group shows in Config and Security Hub too) and the day's network scenarios, which live only
+//! here. Each writes its files through the shared [`FileSink`], counts its records per lake
+//! table and adds a truth line per scenario it shows. Generators that remember things across
+//! days (GuardDuty's findings, Config's resources, Security Hub's checks) keep a state here.
 //!
 //! Where files go (keys relative to the bucket, `<org>/` being Control Tower's prefix):
 //! - flow logs: `<org>/AWSLogs/<acct>/vpcflowlogs/<region>/YYYY/MM/DD/<acct>_vpcflowlogs_<region>_<fl-id>_<stamp>_<hash>.log.gz`,
@@ -14,14 +16,25 @@
 //! - Resolver query logs: `<org>/AWSLogs/<acct>/vpcdnsquerylogs/<vpc>/YYYY/MM/DD/<acct>_vpcdnsquerylogs_<region>_<vpc>_<stamp>_<hash>.log.gz`;
 //! - GuardDuty: the delegated administrator (audit account) exports every member's findings to
 //!   `<org>/AWSLogs/<audit>/GuardDuty/<region>/YYYY/MM/DD/<uuid>.jsonl.gz`;
-//! - Security Hub and Health: EventBridge events delivered by Firehose to the `SecurityHub` and
-//!   `Health` folders of the audit account (parapet's convention; AWS has no S3 layout for them);
-//! - Config: `<org>/AWSLogs/<acct>/Config/<region>/YYYY/M/D/ConfigHistory|ConfigSnapshot/…`.
+//! - Security Hub and Health: EventBridge events (one per line) delivered by Firehose to the
+//!   `SecurityHub` and `Health` folders of the audit account in us-east-1 (parapet's convention;
+//!   AWS has no S3 layout for them), one file per member account and day:
+//!   `<org>/AWSLogs/<audit>/SecurityHub/us-east-1/YYYY/MM/DD/securityhub-findings-1-<YYYY-MM-DD-HH-MM-SS>-<uuid>.jsonl.gz`
+//!   and `<org>/AWSLogs/<audit>/Health/us-east-1/YYYY/MM/DD/health-events-1-<…>-<uuid>.jsonl.gz`;
+//! - Config (date folders not zero-padded, as Config writes them):
+//!   `<org>/AWSLogs/<acct>/Config/<region>/YYYY/M/D/ConfigHistory/<acct>_Config_<region>_ConfigHistory_<type>_<first>_<last>_1.json.gz`
+//!   per six-hour window and resource type that changed, and once a day
+//!   `<org>/AWSLogs/<acct>/Config/<region>/YYYY/M/D/ConfigSnapshot/<acct>_Config_<region>_ConfigSnapshot_<stamp>_<uuid>.json.gz`
+//!   (stamps `YYYYMMDDTHHMMSSZ`).
 
+mod config;
 mod dns;
 mod flow;
 mod guardduty;
+mod health;
 mod network;
+mod posture;
+mod securityhub;
 
 use std::collections::BTreeMap;
 
@@ -33,6 +46,20 @@ use crate::sink::FileSink;
 use crate::SimSource;
 
 pub(crate) use network::Network;
+use posture::Posture;
+
+/// `2026-11-01T10:05:03.123Z`: RFC 3339 with milliseconds, as findings and Config items carry
+/// times.
+pub(crate) fn ms_time(secs: i64, ms: u64) -> String {
+    let s = crate::record::time_string(secs);
+    format!("{}.{ms:03}Z", s.trim_end_matches('Z'))
+}
+
+/// `20261101T100503Z`, the compact stamp of Config file names.
+pub(crate) fn compact_stamp(secs: i64) -> String {
+    let (y, m, d, hh, mm, ss) = crate::layout::stamp_parts(secs);
+    format!("{y:04}{m:02}{d:02}T{hh:02}{mm:02}{ss:02}Z")
+}
 
 /// Records and files written for one lake table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -86,7 +113,10 @@ impl Out<'_, '_> {
 pub(crate) struct Services {
     sources: Vec<SimSource>,
     net: Network,
+    posture: Posture,
     guardduty: guardduty::State,
+    config: config::State,
+    securityhub: securityhub::State,
 }
 
 impl Services {
@@ -94,7 +124,10 @@ impl Services {
         Services {
             sources: sources.to_vec(),
             net: Network::build(ctx, index, seed),
+            posture: Posture::build(ctx, index, seed),
             guardduty: guardduty::State::default(),
+            config: config::State::default(),
+            securityhub: securityhub::State::default(),
         }
     }
 
@@ -118,6 +151,25 @@ impl Services {
         }
         if self.on(SimSource::GuardDuty) {
             guardduty::write_day(ctx, &self.net, &mut self.guardduty, day, &mut rng(0x6D), out)?;
+        }
+        if self.on(SimSource::Config) {
+            let (net, posture) = (&self.net, &self.posture);
+            config::write_day(ctx, net, posture, &mut self.config, day, &mut rng(0xC0F), out)?;
+        }
+        if self.on(SimSource::SecurityHub) {
+            let (net, posture) = (&self.net, &self.posture);
+            securityhub::write_day(
+                ctx,
+                net,
+                posture,
+                &mut self.securityhub,
+                day,
+                &mut rng(0x5EC),
+                out,
+            )?;
+        }
+        if self.on(SimSource::Health) {
+            health::write_day(ctx, day, &mut rng(0x4EA), out)?;
         }
         Ok(())
     }

@@ -10,4 +10,5 @@ mod config;
 mod determinism;
 mod digests;
 mod logs;
+mod services;
 mod truth;
