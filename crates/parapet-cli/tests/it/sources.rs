@@ -170,6 +170,22 @@ fn every_simulated_source_lands_in_its_table_with_truth_found_by_sql() {
         };
         assert!(found, "truth line not found in the lake: {l}");
     }
+    // The inventory (latest Config item of each resource) shows the opened security groups.
+    for l in lines
+        .iter()
+        .filter(|l| l["scenario"] == "sg_open_world" && l["table"] == "config_history")
+    {
+        let sg = l["event_ids"][0].as_str().expect("resource id");
+        let rows = query(
+            &data,
+            &format!("SELECT configuration FROM config_inventory WHERE resource_uid = '{sg}' AND cloud_region = '{}'", l["region"].as_str().expect("region")),
+        );
+        let configuration = rows[0]["configuration"].as_str().expect("configuration");
+        assert!(
+            configuration.contains("0.0.0.0/0") || configuration.contains("::/0"),
+            "{sg} is not open in the inventory: {configuration}"
+        );
+    }
     // GuardDuty reports each network scenario, unless that account's detector in that region
     // was deleted (the guardduty_disabled scenario) before it happened.
     let deleted = |l: &serde_json::Value| {
@@ -200,6 +216,12 @@ fn every_simulated_source_lands_in_its_table_with_truth_found_by_sql() {
         ("crypto_mining", "vpc_flow"),
         ("crypto_mining", "route53_resolver"),
         ("root_console_login", "guardduty"),
+        ("sg_open_world", "config_history"),
+        ("sg_open_world", "securityhub"),
+        ("s3_bucket_public", "config_history"),
+        ("s3_bucket_public", "securityhub"),
+        ("guardduty_disabled", "securityhub"),
+        ("config_recorder_stopped", "securityhub"),
     ] {
         assert!(
             seen.contains(&(scenario.to_string(), table.to_string())),
