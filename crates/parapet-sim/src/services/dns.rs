@@ -5,7 +5,7 @@
 //! tunnelled out through TXT queries to one domain, and an instance resolving a mining pool.
 
 use super::network::{incident, NetIncident, Network, RegionNet, Role};
-use super::{Day, Out};
+use super::{write_hourly, Day, Out, TimedLine};
 use crate::account::AccountCtx;
 use crate::error::SimError;
 use crate::layout::stamp_parts;
@@ -56,7 +56,7 @@ struct Query<'a> {
 struct Lines<'a> {
     ctx: &'a AccountCtx<'a>,
     net: &'a RegionNet,
-    out: Vec<(i64, u32, String)>,
+    out: Vec<TimedLine>,
 }
 
 impl Lines<'_> {
@@ -291,21 +291,9 @@ pub(crate) fn write_day(
                 }
             }
         }
-        lines.out.sort_unstable_by_key(|l| (l.0, l.1));
-        let mut i = 0;
-        let mut text = String::new();
-        while i < lines.out.len() {
-            let hour = (lines.out[i].0 - day.start).div_euclid(3600);
-            let mut j = i;
-            text.clear();
-            while j < lines.out.len() && (lines.out[j].0 - day.start).div_euclid(3600) == hour {
-                text.push_str(&lines.out[j].2);
-                j += 1;
-            }
-            let k = key(ctx, rnet, day.start + hour * 3600, rng);
-            out.file(TABLE, &k, text.as_bytes(), (j - i) as u64)?;
-            i = j;
-        }
+        write_hourly(out, TABLE, &mut lines.out, "", day.start, |hour| {
+            key(ctx, rnet, hour, rng)
+        })?;
     }
     Ok(())
 }

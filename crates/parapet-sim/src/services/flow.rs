@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::network::{incident, public_ip, Iface, NetIncident, Network, RegionNet, Role};
-use super::{Day, Out};
+use super::{write_hourly, Day, Out, TimedLine};
 use crate::account::AccountCtx;
 use crate::error::SimError;
 use crate::layout::stamp_parts;
@@ -24,15 +24,9 @@ const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport ds
 const SCAN_PORTS: &[u16] = &[22, 23, 445, 3389, 1433, 3306, 8080, 5900, 6379, 9200];
 const MINING_PORTS: &[u16] = &[3333, 4444, 14444, 5555];
 
-struct Line {
-    start: i64,
-    seq: u32,
-    text: String,
-}
-
 struct Lines<'a> {
     account: &'a str,
-    out: Vec<Line>,
+    out: Vec<TimedLine>,
 }
 
 impl Lines<'_> {
@@ -57,23 +51,16 @@ impl Lines<'_> {
             self.account, ports.0, ports.1, span.0, span.1
         );
         let seq = self.out.len() as u32;
-        self.out.push(Line {
-            start: span.0,
-            seq,
-            text,
-        });
+        self.out.push((span.0, seq, text));
     }
 
     fn status(&mut self, eni: &str, span: (i64, i64), status: &str) {
         let seq = self.out.len() as u32;
-        self.out.push(Line {
-            start: span.0,
-            seq,
-            text: format!(
-                "2 {} {eni} - - - - - - - {} {} - {status}\n",
-                self.account, span.0, span.1
-            ),
-        });
+        let text = format!(
+            "2 {} {eni} - - - - - - - {} {} - {status}\n",
+            self.account, span.0, span.1
+        );
+        self.out.push((span.0, seq, text));
     }
 }
 
@@ -313,22 +300,9 @@ pub(crate) fn write_day(
                 }
             }
         }
-        lines.out.sort_unstable_by_key(|l| (l.start, l.seq));
-        let mut i = 0;
-        let mut text = String::new();
-        while i < lines.out.len() {
-            let hour = (lines.out[i].start - day.start).div_euclid(3600);
-            let mut j = i;
-            text.clear();
-            text.push_str(HEADER);
-            while j < lines.out.len() && (lines.out[j].start - day.start).div_euclid(3600) == hour {
-                text.push_str(&lines.out[j].text);
-                j += 1;
-            }
-            let k = key(ctx, rnet, day.start + hour * 3600, rng);
-            out.file(TABLE, &k, text.as_bytes(), (j - i) as u64)?;
-            i = j;
-        }
+        write_hourly(out, TABLE, &mut lines.out, HEADER, day.start, |hour| {
+            key(ctx, rnet, hour, rng)
+        })?;
     }
     Ok(())
 }

@@ -109,6 +109,34 @@ impl Out<'_, '_> {
     }
 }
 
+/// One line of a text log: when it starts, its order of creation (ties), its text with `\n`.
+pub(crate) type TimedLine = (i64, u32, String);
+
+/// Writes a day's `lines` as one file per hour that has any, each starting with `header`, keyed
+/// by `key(hour_start)`: how flow logs and Resolver query logs are delivered.
+pub(crate) fn write_hourly(
+    out: &mut Out<'_, '_>,
+    table: &'static str,
+    lines: &mut [TimedLine],
+    header: &str,
+    day_start: i64,
+    mut key: impl FnMut(i64) -> String,
+) -> Result<(), SimError> {
+    lines.sort_unstable_by_key(|l| (l.0, l.1));
+    let hour_of = |l: &TimedLine| (l.0 - day_start).div_euclid(3600);
+    let mut text = String::new();
+    for chunk in lines.chunk_by(|a, b| hour_of(a) == hour_of(b)) {
+        text.clear();
+        text.push_str(header);
+        for l in chunk {
+            text.push_str(&l.2);
+        }
+        let k = key(day_start + hour_of(&chunk[0]) * 3600);
+        out.file(table, &k, text.as_bytes(), chunk.len() as u64)?;
+    }
+    Ok(())
+}
+
 /// The other services of one account, with what they remember from day to day.
 pub(crate) struct Services {
     sources: Vec<SimSource>,
