@@ -8,7 +8,7 @@
 
 use parapet_model::{Finding, FindingSource};
 
-use crate::table::{col, req, Columns, Head, Kind, LakeRecord, RowContext, TableDef};
+use crate::table::{col, latest_view, req, Columns, Head, Kind, LakeRecord, RowContext, TableDef};
 
 pub static GUARDDUTY: TableDef = TableDef {
     name: "guardduty",
@@ -44,15 +44,7 @@ pub static GUARDDUTY: TableDef = TableDef {
         ("createdat", "to_timestamp_millis(finding_info_created_time)"),
         ("updatedat", "time_dt"),
     ],
-    views: &[(
-        "guardduty_latest",
-        // The latest update of each finding: its current state.
-        "SELECT * EXCLUDE (latest) FROM ( \
-           SELECT *, row_number() OVER ( \
-             PARTITION BY cloud_account_uid, finding_info_uid ORDER BY time DESC, source_object DESC) AS latest \
-           FROM guardduty) \
-         WHERE latest = 1",
-    )],
+    views: &[latest_view!("guardduty", "finding_info_uid")],
 };
 
 pub static SECURITYHUB: TableDef = TableDef {
@@ -99,15 +91,7 @@ pub static SECURITYHUB: TableDef = TableDef {
         ("createdat", "to_timestamp_millis(finding_info_created_time)"),
         ("updatedat", "time_dt"),
     ],
-    views: &[(
-        "securityhub_latest",
-        // The latest update of each finding: its current state.
-        "SELECT * EXCLUDE (latest) FROM ( \
-           SELECT *, row_number() OVER ( \
-             PARTITION BY cloud_account_uid, finding_info_uid ORDER BY time DESC, source_object DESC) AS latest \
-           FROM securityhub) \
-         WHERE latest = 1",
-    )],
+    views: &[latest_view!("securityhub", "finding_info_uid")],
 };
 
 /// OCSF finding activity: Close for archived findings, Create for a finding never updated,

@@ -8,7 +8,7 @@
 use parapet_model::HealthEvent;
 use serde_json::json;
 
-use crate::table::{col, req, Columns, Head, Kind, LakeRecord, RowContext, TableDef};
+use crate::table::{col, latest_view, req, Columns, Head, Kind, LakeRecord, RowContext, TableDef};
 
 pub static HEALTH: TableDef = TableDef {
     name: "health",
@@ -39,15 +39,7 @@ pub static HEALTH: TableDef = TableDef {
         ("endtime", "to_timestamp_millis(end_time)"),
         ("lastupdatedtime", "to_timestamp_millis(last_updated_time)"),
     ],
-    views: &[(
-        "health_latest",
-        // The latest update of each event: its current status.
-        "SELECT * EXCLUDE (latest) FROM ( \
-           SELECT *, row_number() OVER ( \
-             PARTITION BY cloud_account_uid, event_arn ORDER BY time DESC, source_object DESC) AS latest \
-           FROM health) \
-         WHERE latest = 1",
-    )],
+    views: &[latest_view!("health", "event_arn")],
 };
 
 impl LakeRecord for HealthEvent {

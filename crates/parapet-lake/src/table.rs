@@ -67,6 +67,24 @@ pub const fn req(name: &'static str, kind: Kind) -> Col {
     }
 }
 
+/// The view `<table>_latest`: the latest row (by `time`) of each `key` per account, i.e. the
+/// current state of findings and events that are written once per update.
+macro_rules! latest_view {
+    ($table:literal, $key:literal) => {
+        (
+            concat!($table, "_latest"),
+            concat!(
+                "SELECT * EXCLUDE (latest) FROM (SELECT *, row_number() OVER (PARTITION BY cloud_account_uid, ",
+                $key,
+                " ORDER BY time DESC, source_object DESC) AS latest FROM ",
+                $table,
+                ") WHERE latest = 1"
+            ),
+        )
+    };
+}
+pub(crate) use latest_view;
+
 /// The columns every generic table starts with.
 pub const HEAD: &[Col] = &[
     req("time", Kind::Int64),
