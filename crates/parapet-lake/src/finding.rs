@@ -208,7 +208,6 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{Array, AsArray, RecordBatch};
     use datafusion::arrow::datatypes::{Float64Type, Int32Type, Int64Type};
-    use parapet_model::{Account, AccountId};
 
     fn finding(source: FindingSource) -> Finding {
         Finding {
@@ -249,15 +248,7 @@ mod tests {
     }
 
     fn write(f: &Finding) -> RecordBatch {
-        let account = Account {
-            id: AccountId::parse("111122223333").unwrap(),
-            name: "prod".into(),
-            team: String::new(),
-            env: String::new(),
-            owner: String::new(),
-            ou: String::new(),
-            channel: String::new(),
-        };
+        let account = crate::table::test_account();
         let mut cols = Columns::new(f.table(), 1);
         f.append(
             &mut cols,

@@ -238,7 +238,6 @@ mod tests {
     use super::*;
     use crate::arrow::array::{Array, AsArray};
     use crate::arrow::datatypes::{Int32Type, Int64Type};
-    use parapet_model::{Account, AccountId};
 
     #[test]
     fn rows_carry_the_flow_fields() {
@@ -278,15 +277,7 @@ mod tests {
             raw: "tgw".into(),
             ..FlowRecord::default()
         };
-        let account = Account {
-            id: AccountId::parse("111122223333").unwrap(),
-            name: "prod".into(),
-            team: String::new(),
-            env: String::new(),
-            owner: String::new(),
-            ou: String::new(),
-            channel: String::new(),
-        };
+        let account = crate::table::test_account();
         let mut cols = Columns::new(&VPC_FLOW, 3);
         for r in [&flow, &nodata, &tgw] {
             let at = RowContext {

@@ -438,6 +438,20 @@ pub struct RowContext<'a> {
     pub source_object: &'a str,
 }
 
+/// The account the tables' unit tests enrich their rows with: 111122223333, named "prod".
+#[cfg(test)]
+pub(crate) fn test_account() -> parapet_model::Account {
+    parapet_model::Account {
+        id: parapet_model::AccountId::parse("111122223333").expect("a valid id"),
+        name: "prod".into(),
+        team: String::new(),
+        env: String::new(),
+        owner: String::new(),
+        ou: String::new(),
+        channel: String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
