@@ -264,11 +264,7 @@ pub(crate) fn write_day(
 ) -> Result<(), SimError> {
     let total = u64::from(day.scale / 4).max(1);
     for rnet in &net.regions {
-        let n = if net.regions.len() == 1 || rnet.region == 0 {
-            total * 7 / 10
-        } else {
-            total * 3 / 10 / (net.regions.len() as u64 - 1)
-        };
+        let n = net.share(rnet, total);
         let mut lines = Lines {
             ctx,
             net: rnet,

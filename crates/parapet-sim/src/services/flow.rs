@@ -263,12 +263,7 @@ pub(crate) fn write_day(
 ) -> Result<(), SimError> {
     let total = u64::from(day.scale / 2).max(1);
     for rnet in &net.regions {
-        let share = if rnet.region == 0 {
-            0.7
-        } else {
-            0.3 / (net.regions.len() - 1).max(1) as f64
-        };
-        let n = (total as f64 * if net.regions.len() == 1 { 1.0 } else { share }).round() as u64;
+        let n = net.share(rnet, total);
         let mut lines = Lines {
             account: ctx.id,
             out: Vec::with_capacity(n as usize + 64),

@@ -124,6 +124,18 @@ impl Network {
     pub(crate) fn home(&self) -> &RegionNet {
         &self.regions[0]
     }
+
+    /// How many of a day's `total` records a region gets: all of them when the account runs in
+    /// one region, else 70 % for the home region and the rest shared by the others.
+    pub(crate) fn share(&self, net: &RegionNet, total: u64) -> u64 {
+        let others = self.regions.len().saturating_sub(1);
+        let share = match (others, net.region) {
+            (0, _) => 1.0,
+            (_, 0) => 0.7,
+            _ => 0.3 / others as f64,
+        };
+        (total as f64 * share).round() as u64
+    }
 }
 
 /// The details of one network scenario instance.
