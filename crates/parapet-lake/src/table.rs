@@ -442,13 +442,8 @@ pub struct RowContext<'a> {
 #[cfg(test)]
 pub(crate) fn test_account() -> parapet_model::Account {
     parapet_model::Account {
-        id: parapet_model::AccountId::parse("111122223333").expect("a valid id"),
         name: "prod".into(),
-        team: String::new(),
-        env: String::new(),
-        owner: String::new(),
-        ou: String::new(),
-        channel: String::new(),
+        ..parapet_model::Account::new(parapet_model::AccountId::parse("111122223333").expect("a valid id"))
     }
 }
 

@@ -1,9 +1,9 @@
 //! Accounts of the organisation and the directory that enriches events with their names.
 //!
-//! The directory is a snapshot: today it comes from `accounts.csv`; Organizations sync
-//! (a later crate) produces the same type, so enrichment code never knows the source.
+//! The directory is a snapshot: the account registry (Organizations sync, `parapet-registry`)
+//! and `accounts.csv` both produce it, so enrichment code never knows the source.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// A 12-digit AWS account id.
@@ -46,8 +46,56 @@ impl serde::Serialize for AccountId {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for AccountId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<AccountId, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        AccountId::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("expected a 12-digit account id, found {s:?}"))
+        })
+    }
+}
+
+/// An account's state in AWS Organizations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountStatus {
+    #[default]
+    Active,
+    Suspended,
+    PendingClosure,
+    Closed,
+}
+
+impl AccountStatus {
+    /// The spelling Organizations uses (`ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, `CLOSED`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "ACTIVE",
+            AccountStatus::Suspended => "SUSPENDED",
+            AccountStatus::PendingClosure => "PENDING_CLOSURE",
+            AccountStatus::Closed => "CLOSED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AccountStatus> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "ACTIVE" => AccountStatus::Active,
+            "SUSPENDED" => AccountStatus::Suspended,
+            "PENDING_CLOSURE" => AccountStatus::PendingClosure,
+            "CLOSED" => AccountStatus::Closed,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What parapet knows about one account.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Account {
     pub id: AccountId,
     pub name: String,
@@ -58,6 +106,36 @@ pub struct Account {
     pub ou: String,
     /// Where this team wants its alerts (a channel name); empty when unknown.
     pub channel: String,
+    /// The account's root e-mail address; empty when unknown.
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub status: AccountStatus,
+    /// The id of the OU (or root) the account sits in; empty when unknown.
+    #[serde(default)]
+    pub ou_id: String,
+    /// Every tag on the account (OU tags are not copied here).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Account {
+    /// An account known only by its id: every other field empty, status active.
+    pub fn new(id: AccountId) -> Account {
+        Account {
+            id,
+            name: String::new(),
+            team: String::new(),
+            env: String::new(),
+            owner: String::new(),
+            ou: String::new(),
+            channel: String::new(),
+            email: String::new(),
+            status: AccountStatus::Active,
+            ou_id: String::new(),
+            tags: BTreeMap::new(),
+        }
+    }
 }
 
 /// The accounts known at one moment, by id.
@@ -149,13 +227,13 @@ impl AccountDirectory {
                 message: format!("field `id`: expected a 12-digit account id, found {raw_id:?}"),
             })?;
             let account = Account {
-                id,
                 name: get(Some(name_col)),
                 team: get(team),
                 env: get(env),
                 owner: get(owner),
                 ou: get(ou),
                 channel: get(channel),
+                ..Account::new(id)
             };
             if accounts.insert(id, account).is_some() {
                 return Err(AccountsCsvError::Row {

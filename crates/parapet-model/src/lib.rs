@@ -5,19 +5,24 @@
 
 pub mod account;
 pub mod activity;
+pub mod baseline;
 pub mod config_item;
+pub mod detection;
 pub mod dns;
 pub mod finding;
 pub mod flow;
 pub mod health;
 pub mod insight;
+pub mod org;
 pub mod time;
 
-pub use account::{Account, AccountDirectory, AccountId, AccountsCsvError};
+pub use account::{Account, AccountDirectory, AccountId, AccountStatus, AccountsCsvError};
 pub use activity::{ApiActivity, PartitionKey};
 pub use config_item::{ConfigDelivery, ConfigItem};
+pub use detection::{Detection, Severity};
 pub use dns::DnsQuery;
 pub use finding::{Finding, FindingSource};
 pub use flow::FlowRecord;
 pub use health::{AffectedEntity, HealthEvent};
 pub use insight::InsightEvent;
+pub use org::{DelegatedAdmin, OrgAccount, OrgInfo, OrgSnapshot, OrgUnit};

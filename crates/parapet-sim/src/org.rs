@@ -3,9 +3,10 @@
 //! Everything here follows from the seed and the account count alone, so the organisation can be
 //! rebuilt (for `accounts.csv`, `organization.json` or the ports) without generating any events.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use parapet_model::{Account, AccountDirectory, AccountId};
+use parapet_model::org::OrgUnit as OrgUnitInfo;
+use parapet_model::{Account, AccountDirectory, AccountId, AccountStatus, DelegatedAdmin, OrgAccount, OrgInfo, OrgSnapshot};
 
 use crate::rng::Rng;
 use crate::SimConfig;
@@ -325,20 +326,23 @@ impl Organization {
             } else {
                 format!("#alerts-{team}")
             };
+            let email = format!("aws+{name}@example.com");
             accounts.push(SimAccount {
-                email: format!("aws+{name}@example.com"),
+                email: email.clone(),
                 ou_id: ou_id(ou),
                 home_region: regions[0],
                 regions,
                 app,
                 account: Account {
-                    id,
                     name,
                     team,
                     env: env.to_string(),
                     owner,
                     ou: ou.to_string(),
                     channel,
+                    email,
+                    ou_id: ou_id(ou),
+                    ..Account::new(id)
                 },
             });
         }
@@ -369,103 +373,98 @@ impl Organization {
 
     /// `organization.json`: the organisation as Organizations and the tag API describe it.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        let mgmt = self.management_account_id.as_str();
         let doc = OrgJson {
-            id: &self.id,
-            arn: format!("arn:aws:organizations::{mgmt}:organization/{}", self.id),
-            feature_set: "ALL",
-            management_account_id: mgmt,
+            snapshot: self.snapshot(),
             log_archive_account_id: self.log_archive_account_id.as_str(),
             audit_account_id: self.audit_account_id.as_str(),
             home_region: HOME_REGION,
             log_archive_bucket: self.bucket(),
             trail_name: TRAIL_NAME,
-            root_id: &self.root_id,
+            account_regions: self
+                .accounts
+                .iter()
+                .map(|a| (a.account.id.as_str(), a.regions.as_slice()))
+                .collect(),
+        };
+        serde_json::to_string_pretty(&doc)
+    }
+
+    /// The organisation as the Organizations API would describe it (what `accounts sync` reads).
+    pub fn snapshot(&self) -> OrgSnapshot {
+        let mgmt = self.management_account_id;
+        let parent_path = |path: &str| -> Option<String> {
+            let (parent, _) = path.rsplit_once('/')?;
+            self.ous.iter().find(|o| o.path == parent).map(|o| o.id.clone())
+        };
+        OrgSnapshot {
+            organization: OrgInfo {
+                id: self.id.clone(),
+                arn: format!("arn:aws:organizations::{mgmt}:organization/{}", self.id),
+                feature_set: "ALL".into(),
+                management_account_id: mgmt,
+                management_account_email: self.accounts[0].email.clone(),
+            },
             organizational_units: self
                 .ous
                 .iter()
-                .map(|o| OuJson {
-                    id: &o.id,
-                    name: &o.name,
-                    path: &o.path,
+                .map(|o| OrgUnitInfo {
+                    id: o.id.clone(),
+                    name: o.name.clone(),
+                    parent_id: parent_path(&o.path),
+                    tags: BTreeMap::new(),
                 })
                 .collect(),
             accounts: self
                 .accounts
                 .iter()
-                .map(|a| AccountJson {
-                    id: a.account.id.as_str(),
-                    arn: format!(
-                        "arn:aws:organizations::{mgmt}:account/{}/{}",
-                        self.id, a.account.id
-                    ),
-                    name: &a.account.name,
-                    email: &a.email,
-                    status: "ACTIVE",
-                    ou: &a.account.ou,
-                    ou_id: &a.ou_id,
-                    home_region: a.home_region,
-                    regions: &a.regions,
-                    tags: TagsJson {
-                        team: &a.account.team,
-                        env: &a.account.env,
-                        owner: &a.account.owner,
-                        notification_channel: &a.account.channel,
-                    },
+                .map(|a| {
+                    let tags = [
+                        ("team", &a.account.team),
+                        ("env", &a.account.env),
+                        ("owner", &a.account.owner),
+                        ("notification-channel", &a.account.channel),
+                    ];
+                    OrgAccount {
+                        id: a.account.id,
+                        name: a.account.name.clone(),
+                        email: a.email.clone(),
+                        status: AccountStatus::Active,
+                        joined_method: "CREATED".into(),
+                        joined_ms: None,
+                        parent_id: a.ou_id.clone(),
+                        tags: tags
+                            .into_iter()
+                            .filter(|(_, v)| !v.is_empty())
+                            .map(|(k, v)| (k.to_string(), v.clone()))
+                            .collect(),
+                    }
                 })
                 .collect(),
-        };
-        serde_json::to_string_pretty(&doc)
+            delegated_administrators: vec![DelegatedAdmin {
+                account_id: self.audit_account_id,
+                services: vec![
+                    "guardduty.amazonaws.com".into(),
+                    "securityhub.amazonaws.com".into(),
+                    "config.amazonaws.com".into(),
+                ],
+            }],
+        }
     }
 }
 
+/// `organization.json`: the snapshot, plus what only the simulator knows.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct OrgJson<'a> {
-    id: &'a str,
-    arn: String,
-    feature_set: &'static str,
-    management_account_id: &'a str,
+    #[serde(flatten)]
+    snapshot: OrgSnapshot,
     log_archive_account_id: &'a str,
     audit_account_id: &'a str,
     home_region: &'static str,
     log_archive_bucket: String,
     trail_name: &'static str,
-    root_id: &'a str,
-    organizational_units: Vec<OuJson<'a>>,
-    accounts: Vec<AccountJson<'a>>,
-}
-
-#[derive(serde::Serialize)]
-struct OuJson<'a> {
-    id: &'a str,
-    name: &'a str,
-    path: &'a str,
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AccountJson<'a> {
-    id: &'a str,
-    arn: String,
-    name: &'a str,
-    email: &'a str,
-    status: &'static str,
-    /// OU path, as in `accounts.csv`.
-    ou: &'a str,
-    ou_id: &'a str,
-    home_region: &'static str,
-    regions: &'a [&'static str],
-    tags: TagsJson<'a>,
-}
-
-#[derive(serde::Serialize)]
-struct TagsJson<'a> {
-    team: &'a str,
-    env: &'a str,
-    owner: &'a str,
-    #[serde(rename = "notification-channel")]
-    notification_channel: &'a str,
+    /// Regions each account runs resources in, home first.
+    account_regions: BTreeMap<&'a str, &'a [&'static str]>,
 }
 
 fn core(

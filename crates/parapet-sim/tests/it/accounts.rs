@@ -42,14 +42,24 @@ fn accounts_csv_has_core_accounts_and_ous() {
 
     let org: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("organization.json")).unwrap()).unwrap();
-    assert_eq!(org["id"], summary.org_id.as_str());
-    assert_eq!(org["managementAccountId"], by_name("management").id.as_str());
+    assert_eq!(org["organization"]["id"], summary.org_id.as_str());
+    assert_eq!(
+        org["organization"]["managementAccountId"],
+        by_name("management").id.as_str()
+    );
     assert_eq!(org["accounts"].as_array().unwrap().len(), 20);
     assert!(org["organizationalUnits"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|o| o["path"] == "Root/Workloads/Prod"));
+        .any(|o| o["name"] == "Prod"));
+    // The file is the snapshot `accounts sync --from` reads.
+    let snapshot: parapet_model::OrgSnapshot =
+        serde_json::from_slice(&std::fs::read(dir.path().join("organization.json")).unwrap()).unwrap();
+    for a in &snapshot.accounts {
+        let csv = directory.get(&a.id).unwrap();
+        assert_eq!(snapshot.ou_path(&a.parent_id).as_deref(), Some(csv.ou.as_str()));
+    }
     for a in org["accounts"].as_array().unwrap() {
         let csv = directory.get_str(a["id"].as_str().unwrap()).unwrap();
         assert_eq!(a["tags"]["team"], csv.team.as_str());
