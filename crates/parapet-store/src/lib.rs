@@ -1,18 +1,22 @@
 //! parapet's state: an embedded SQLite database holding the ingest ledger (which objects are
-//! done, which lake files exist) and, as features land, findings, the account registry and the
-//! notification outbox.
+//! done, which lake files exist), the account registry with its history and baseline coverage,
+//! the findings store, and (later) the notification outbox.
 //!
 //! Every write that must be atomic with another is one SQL transaction here. The SQL is plain
 //! (no SQLite-only types or upserts beyond `ON CONFLICT`) so that a PostgreSQL implementation of
 //! the same API can follow.
 
+mod findings;
 mod ledger;
 mod migrations;
+mod registry;
 
 pub use ledger::{
     BatchCommit, FileRecord, FileState, LedgerObject, LiveFile, ObjectRecord, ObjectStatus, PendingFile,
     QuarantineEntry,
 };
+pub use findings::{FindingFilter, StoredFinding};
+pub use registry::{BaselineRow, HistoryEntry, RegisteredAccount, SyncInfo};
 
 use std::path::Path;
 

@@ -41,6 +41,70 @@ const STEPS: &[&str] = &[
      );
      CREATE INDEX lake_files_by_partition ON lake_files (table_name, partition);
      CREATE INDEX objects_by_status ON objects (status);",
+    // 2: the account registry with its history, baseline coverage, and the findings store.
+    "CREATE TABLE registry_syncs (
+        id INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        organization_id TEXT NOT NULL,
+        accounts INTEGER NOT NULL,
+        changes INTEGER NOT NULL
+     );
+     CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        status TEXT NOT NULL,
+        ou_id TEXT NOT NULL,
+        ou TEXT NOT NULL,
+        team TEXT NOT NULL,
+        env TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        removed_ms INTEGER
+     );
+     CREATE TABLE account_history (
+        id INTEGER PRIMARY KEY,
+        sync_id INTEGER NOT NULL REFERENCES registry_syncs(id),
+        time_ms INTEGER NOT NULL,
+        account_id TEXT NOT NULL,
+        change TEXT NOT NULL,
+        from_value TEXT NOT NULL,
+        to_value TEXT NOT NULL
+     );
+     CREATE INDEX account_history_by_account ON account_history (account_id, id);
+     CREATE TABLE baseline (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        control TEXT NOT NULL,
+        state TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        checked_ms INTEGER NOT NULL,
+        PRIMARY KEY (account_id, region, control)
+     );
+     CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        dedup_key TEXT NOT NULL UNIQUE,
+        rule_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        title TEXT NOT NULL,
+        account_id TEXT,
+        region TEXT,
+        summary TEXT NOT NULL,
+        next_step TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        status_reason TEXT,
+        updated_ms INTEGER NOT NULL
+     );
+     CREATE INDEX findings_by_rule ON findings (rule_id, status);
+     CREATE INDEX findings_by_account ON findings (account_id, status);",
 ];
 
 pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<()> {
