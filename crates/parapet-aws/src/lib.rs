@@ -1,12 +1,20 @@
-//! Every AWS SDK client parapet uses, behind the port traits the other crates define.
+//! Every AWS SDK client parapet uses, behind the port traits and domain types the other crates
+//! define.
 //!
-//! This is the only crate that links the AWS SDK: its types never leave it. Today it provides
-//! [`S3Store`] (the `ObjectStore` port over S3) and [`SqsQueue`] (the `MessageQueue` port);
-//! Organizations, STS, EC2 and IAM follow.
+//! This is the only crate that links the AWS SDK: its types never leave it. It provides
+//! [`S3Store`] (the `ObjectStore` port over S3), [`SqsQueue`] (the `MessageQueue` port),
+//! [`read_organization`] (Organizations into an `OrgSnapshot`), and [`read_baseline`] (each
+//! account × region's baseline through STS `AssumeRole`, [`AccessSettings`]).
 
+mod access;
+mod baseline;
+mod org;
 mod s3;
 mod sqs;
 
+pub use access::{role_arn, AccessError, AccessSettings, SessionStats};
+pub use baseline::{read_baseline, BaselineRead, Progress};
+pub use org::read_organization;
 pub use s3::{S3Location, S3Store};
 pub use sqs::SqsQueue;
 
@@ -27,6 +35,53 @@ pub enum AwsError {
     BadUrl(String),
     #[error("starting the AWS client runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("{call}: {message}")]
+    Api { call: String, message: String },
+}
+
+/// A small runtime for one blocking entry point.
+fn runtime(name: &str) -> Result<tokio::runtime::Runtime, AwsError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name(name)
+        .build()
+        .map_err(AwsError::Runtime)
+}
+
+/// An SDK error as `call: Code: message` (or the whole error chain when there is no code).
+fn api_error<E>(call: &str, err: aws_sdk_s3::error::SdkError<E>) -> AwsError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    let message = match (err.code(), err.message()) {
+        (Some(code), Some(msg)) => format!("{code}: {msg}"),
+        (Some(code), None) => code.to_string(),
+        _ => aws_sdk_s3::error::DisplayErrorContext(&err).to_string(),
+    };
+    AwsError::Api {
+        call: call.to_string(),
+        message,
+    }
+}
+
+/// S3 Control puts the account id in front of the host (`<account>.s3-control…`), custom
+/// endpoints included; an endpoint someone configured (moto, a VPC endpoint) is used as given.
+#[derive(Debug)]
+struct AsIsEndpoint(aws_sdk_s3control::config::endpoint::DefaultResolver);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for AsIsEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        use aws_sdk_s3control::config::endpoint::{Endpoint, EndpointFuture};
+        match params.endpoint() {
+            Some(url) => EndpointFuture::ready(Ok(Endpoint::builder().url(url.to_string()).build())),
+            None => self.0.resolve_endpoint(params),
+        }
+    }
 }
 
 async fn sdk_config(settings: &AwsSettings) -> aws_config::SdkConfig {

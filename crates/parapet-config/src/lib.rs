@@ -50,10 +50,80 @@ impl Default for DataConfig {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AccountsConfig {
+    /// Overrides merged on top of the registry (and the whole directory when nothing is synced).
     pub csv: Option<PathBuf>,
+    /// The role parapet assumes in member accounts.
+    pub role_name: String,
+    pub external_id: Option<String>,
+    pub session_name: String,
+    /// Requested session length, 900 to 43200 seconds.
+    pub session_secs: u32,
+    /// Accounts read at once.
+    pub concurrency: usize,
+    /// Regions the baseline must cover.
+    pub regions: Vec<String>,
+    pub tag_keys: TagKeysConfig,
+    pub baseline: BaselineConfig,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        AccountsConfig {
+            csv: None,
+            role_name: "OrganizationAccountAccessRole".into(),
+            external_id: None,
+            session_name: "parapet".into(),
+            session_secs: 3600,
+            concurrency: 8,
+            regions: vec!["us-east-1".into()],
+            tag_keys: TagKeysConfig::default(),
+            baseline: BaselineConfig::default(),
+        }
+    }
+}
+
+/// Tag keys (on accounts, else inherited from the nearest OU) that mean team, env, owner and
+/// notification channel; tried in order, compared without regard to case.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TagKeysConfig {
+    pub team: Vec<String>,
+    pub env: Vec<String>,
+    pub owner: Vec<String>,
+    pub channel: Vec<String>,
+}
+
+impl Default for TagKeysConfig {
+    fn default() -> Self {
+        let v = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect();
+        TagKeysConfig {
+            team: v(&["team", "owning-team", "cost-center"]),
+            env: v(&["env", "environment", "stage"]),
+            owner: v(&["owner", "owner-email", "contact"]),
+            channel: v(&["notification-channel", "slack-channel", "channel"]),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BaselineConfig {
+    /// The controls every account × region must have on.
+    pub required: Vec<String>,
+}
+
+impl Default for BaselineConfig {
+    fn default() -> Self {
+        BaselineConfig {
+            required: parapet_model::baseline::Control::ALL
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -170,6 +240,43 @@ impl Config {
                 i.workers
             ));
         }
+        let a = &self.accounts;
+        if a.role_name.trim().is_empty() {
+            return Err("key `accounts.role_name`: expected a role name, found an empty string".into());
+        }
+        if !(900..=43_200).contains(&a.session_secs) {
+            return Err(format!(
+                "key `accounts.session_secs`: expected 900 to 43200 (seconds), found {}",
+                a.session_secs
+            ));
+        }
+        if a.session_name.len() < 2 || a.session_name.len() > 64 {
+            return Err(format!(
+                "key `accounts.session_name`: expected 2 to 64 characters, found {:?}",
+                a.session_name
+            ));
+        }
+        if a.concurrency == 0 || a.concurrency > 256 {
+            return Err(format!(
+                "key `accounts.concurrency`: expected 1 to 256, found {}",
+                a.concurrency
+            ));
+        }
+        for (i, r) in a.regions.iter().enumerate() {
+            let ok = !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(format!("key `accounts.regions[{i}]`: expected a region name like us-east-1, found {r:?}"));
+            }
+        }
+        for (i, c) in a.baseline.required.iter().enumerate() {
+            if parapet_model::baseline::Control::parse(c).is_none() {
+                let known: Vec<&str> = parapet_model::baseline::Control::ALL.iter().map(|c| c.as_str()).collect();
+                return Err(format!(
+                    "key `accounts.baseline.required[{i}]`: unknown control {c:?}; expected one of {}",
+                    known.join(", ")
+                ));
+            }
+        }
         if let Some(url) = &self.aws.endpoint_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(format!(
@@ -270,6 +377,10 @@ mod tests {
         assert!(e.contains("invalid type") && e.contains("workers"), "{e}");
         let e = parse("[data]\n").unwrap_err();
         assert!(e.starts_with("key `version` is missing"), "{e}");
+        let e = parse("version = 1\n[accounts.baseline]\nrequired = [\"guardduty\", \"macie\"]\n").unwrap_err();
+        assert!(e.starts_with("key `accounts.baseline.required[1]`: unknown control \"macie\"; expected one of cloudtrail,"), "{e}");
+        let e = parse("version = 1\n[accounts]\nsession_secs = 60\n").unwrap_err();
+        assert_eq!(e, "key `accounts.session_secs`: expected 900 to 43200 (seconds), found 60");
         let e = parse("version = 2\n").unwrap_err();
         assert_eq!(e, "key `version`: this parapet reads version 1, found 2");
     }

@@ -6,6 +6,7 @@
 //! staging area and moves them into place when told. The ingest crate decides when (after the
 //! ledger commit), which is what makes ingest exactly-once.
 
+pub mod accounts;
 pub mod cloudtrail;
 pub mod cloudtrail_insight;
 pub mod config_history;

@@ -67,6 +67,7 @@ impl LakeSession {
             path: root.display().to_string(),
             message,
         };
+        register_accounts(&ctx, root).await.map_err(setup)?;
         for table in crate::catalog() {
             register(&ctx, root, &table).await.map_err(setup)?;
         }
@@ -109,12 +110,19 @@ async fn register(ctx: &SessionContext, root: &Path, table: &TableInfo) -> Resul
     let physical = format!("{name}_ocsf");
     ctx.register_table(physical.as_str(), Arc::new(listing))
         .map_err(|e| e.to_string())?;
+    // The enrichment columns show the registry's current value, else the one frozen at ingest.
     let mut columns: Vec<String> = table
         .schema
         .fields()
         .iter()
-        .map(|f| format!("\"{}\"", f.name()))
+        .map(|f| match f.name().strip_prefix("account_") {
+            Some(field) if crate::accounts::FIELDS.contains(&field) => {
+                format!("coalesce(account_field(\"accountId\", '{field}'), \"{0}\") AS \"{0}\"", f.name())
+            }
+            _ => format!("\"{}\"", f.name()),
+        })
         .collect();
+    columns.push("account_field(\"accountId\", 'channel') AS account_channel".into());
     columns.push("region".into());
     columns.push("\"accountId\" AS accountid".into());
     columns.push("\"eventDay\" AS eventday".into());
@@ -132,6 +140,25 @@ async fn register(ctx: &SessionContext, root: &Path, table: &TableInfo) -> Resul
             .await
             .map_err(|e| format!("view {view_name}: {e}"))?;
     }
+    Ok(())
+}
+
+/// The registry snapshot as the table `accounts`, and `account_field(id, field)` over it.
+async fn register_accounts(ctx: &SessionContext, root: &Path) -> Result<(), String> {
+    let dir = root.join(crate::accounts::TABLE);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let url = ListingTableUrl::parse(format!("{}/", dir.display())).map_err(|e| e.to_string())?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(crate::accounts::schema());
+    let listing = ListingTable::try_new(config).map_err(|e| e.to_string())?;
+    ctx.register_table(crate::accounts::TABLE, Arc::new(listing))
+        .map_err(|e| e.to_string())?;
+    let known = crate::accounts::read_snapshot(root).map_err(|e| e.to_string())?;
+    ctx.register_udf(datafusion::logical_expr::ScalarUDF::new_from_impl(
+        crate::accounts::AccountField::new(known),
+    ));
     Ok(())
 }
 

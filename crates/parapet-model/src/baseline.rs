@@ -147,6 +147,23 @@ pub struct RegionFacts {
 }
 
 impl RegionFacts {
+    /// Facts with nothing asked yet.
+    pub fn not_checked(account_id: AccountId, region: &str) -> RegionFacts {
+        RegionFacts {
+            account_id,
+            region: region.to_string(),
+            trails: Probe::NotChecked,
+            config_recorders: Probe::NotChecked,
+            delivery_channels: Probe::NotChecked,
+            guardduty_detectors: Probe::NotChecked,
+            securityhub: Probe::NotChecked,
+            securityhub_standards: Probe::NotChecked,
+            access_analyzers: Probe::NotChecked,
+            ebs_encryption: Probe::NotChecked,
+            s3_block_public_access: Probe::NotChecked,
+        }
+    }
+
     /// Facts for an account nothing could be read from (every probe failed with `why`).
     pub fn unreadable(account_id: AccountId, region: &str, why: &str) -> RegionFacts {
         fn failed<T>(why: &str) -> Probe<T> {
