@@ -40,6 +40,88 @@ pub enum Command {
     Quarantine(QuarantineArgs),
     /// Simulate an organisation, ingest it and show what parapet sees (no AWS account needed).
     Demo(DemoArgs),
+    /// The account registry: sync from AWS Organizations, list, show, history, baseline coverage.
+    Accounts(AccountsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AccountsArgs {
+    #[command(subcommand)]
+    pub command: AccountsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountsCommand {
+    /// Read AWS Organizations (accounts, OUs, tags, delegated administrators) into the
+    /// registry; changes since the last sync become history and findings.
+    Sync {
+        /// Read an organisation snapshot (JSON, as `parapet simulate` writes in
+        /// organization.json) instead of calling AWS.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The accounts, with name, OU path, team, env, owner and channel.
+    List {
+        #[command(flatten)]
+        filter: AccountFilterArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One account (by id or name): its fields, tags, history and open findings.
+    Show {
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed between syncs (one account, or all).
+    History {
+        account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whether each account × region has the baseline on (CloudTrail, Config, GuardDuty,
+    /// Security Hub, Access Analyzer, EBS encryption, S3 Block Public Access), read through
+    /// the cross-account role; gaps become findings.
+    Baseline {
+        #[command(flatten)]
+        filter: AccountFilterArgs,
+        /// Regions to check (default: `accounts.regions` of the config).
+        #[arg(long = "region", value_delimiter = ',')]
+        regions: Vec<String>,
+        /// Show the last coverage read instead of reading AWS again.
+        #[arg(long)]
+        last: bool,
+        /// Only rows that are not on.
+        #[arg(long)]
+        gaps: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct AccountFilterArgs {
+    /// OU path or a prefix of it (`Root/Workloads` matches everything under Workloads).
+    #[arg(long)]
+    pub ou: Option<String>,
+    #[arg(long)]
+    pub team: Option<String>,
+    #[arg(long)]
+    pub env: Option<String>,
+    /// KEY=VALUE on the account's tags (repeatable; all must match).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// ACTIVE, SUSPENDED, PENDING_CLOSURE or CLOSED.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only these accounts (ids or names, comma-separated).
+    #[arg(long = "account", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Include accounts that left the organisation.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Args, Debug)]

@@ -14,11 +14,16 @@ use crate::cmd_ingest::{options, run_ingest};
 use crate::cmd_lake::{print_stats, stats};
 use crate::cmd_query::run_sql;
 use crate::cmd_simulate::{run_simulation, sim_config};
-use crate::context::load_accounts;
+use crate::context::account_directory;
 use crate::EXIT_PARTIAL;
 use parapet_sim::SimSource;
 
 const QUERIES: &[(&str, &str)] = &[
+    (
+        "Accounts per OU and team (the registry, synced from the organisation)",
+        "SELECT ou, team, count(*) AS accounts FROM accounts WHERE NOT removed \
+         GROUP BY ou, team ORDER BY ou, team LIMIT 12",
+    ),
     (
         "Events per account, with the account's name and team",
         "SELECT account_name, account_team, accountid, count(*) AS events FROM cloudtrail \
@@ -82,7 +87,15 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<ExitCode> {
     }
     let config = Config::default();
     let data = DataDir::new(cli.data_dir.clone().unwrap_or_else(|| args.dir.join("data")));
-    let accounts = load_accounts(Some(&bucket.join("accounts.csv")))?;
+    // The registry from the simulated organisation, as `accounts sync` would read it from AWS.
+    let synced = crate::cmd_accounts::sync(&config, &data, Some(&bucket.join("organization.json")))?;
+    if !cli.quiet {
+        eprintln!(
+            "account registry: {} accounts in {} OUs of {}",
+            synced.accounts, synced.organizational_units, synced.organization_id
+        );
+    }
+    let accounts = account_directory(&data, None)?;
     let logs = bucket.join("logs").display().to_string();
     let reports = run_ingest(
         cli,

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use parapet_aws::{AwsSettings, S3Store, SqsQueue};
+use parapet_aws::{S3Store, SqsQueue};
 use parapet_config::Config;
 use parapet_ingest::{follow_queue, ingest, DataDir, IngestOptions, IngestReport, LiveBatch, LiveOptions};
 use parapet_lake::WriteOptions;
@@ -11,7 +11,7 @@ use parapet_model::AccountDirectory;
 use parapet_sources::{LocalDir, ObjectStore, StoreError};
 
 use crate::args::{Cli, IngestArgs};
-use crate::context::{data_dir, human_bytes, load_accounts, load_config, show_progress};
+use crate::context::{account_directory, aws_settings, data_dir, human_bytes, load_config, show_progress};
 use crate::progress::IngestBar;
 use crate::EXIT_PARTIAL;
 
@@ -27,16 +27,6 @@ pub fn options(config: &Config, workers: Option<usize>, retry_quarantined: bool)
             ..WriteOptions::default()
         },
         ..IngestOptions::default()
-    }
-}
-
-fn aws_settings(config: &Config) -> AwsSettings {
-    let a = &config.aws;
-    AwsSettings {
-        region: a.region.clone(),
-        endpoint_url: a.endpoint_url.clone(),
-        profile: a.profile.clone(),
-        force_path_style: a.force_path_style,
     }
 }
 
@@ -75,9 +65,9 @@ pub fn run_ingest(
 
 pub fn run(cli: &Cli, args: &IngestArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
-    let accounts = load_accounts(args.accounts.as_deref().or(config.accounts.csv.as_deref()))?;
     let options = options(&config, args.workers, args.retry_quarantined);
     let data = data_dir(cli, &config);
+    let accounts = account_directory(&data, args.accounts.as_deref().or(config.accounts.csv.as_deref()))?;
     if let Some(url) = &args.sqs {
         return follow_sqs(cli, args, url, &data, &config, &accounts, &options);
     }

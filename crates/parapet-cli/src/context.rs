@@ -24,6 +24,32 @@ pub fn data_dir(cli: &Cli, config: &Config) -> DataDir {
     DataDir::new(cli.data_dir.clone().unwrap_or_else(|| config.data.dir.clone()))
 }
 
+pub fn aws_settings(config: &Config) -> parapet_aws::AwsSettings {
+    let a = &config.aws;
+    parapet_aws::AwsSettings {
+        region: a.region.clone(),
+        endpoint_url: a.endpoint_url.clone(),
+        profile: a.profile.clone(),
+        force_path_style: a.force_path_style,
+    }
+}
+
+/// The accounts for enrichment: the registry (every account ever synced), with `csv` merged
+/// on top (a non-empty field wins; accounts only in the file are added).
+pub fn account_directory(data: &DataDir, csv: Option<&Path>) -> Result<AccountDirectory> {
+    let overrides = load_accounts(csv)?;
+    let registry = if data.state_path().exists() {
+        data.open_store()?.registry_directory()?
+    } else {
+        AccountDirectory::default()
+    };
+    if registry.is_empty() {
+        return Ok(overrides);
+    }
+    let merged = parapet_registry::apply_overrides(registry.accounts().into_iter().cloned().collect(), &overrides);
+    Ok(AccountDirectory::new(merged))
+}
+
 pub fn load_accounts(path: Option<&Path>) -> Result<AccountDirectory> {
     let Some(path) = path else {
         return Ok(AccountDirectory::default());

@@ -3,6 +3,7 @@
 //! results. Business logic lives in the library crates, not here.
 
 mod args;
+mod cmd_accounts;
 mod cmd_demo;
 mod cmd_ingest;
 mod cmd_init;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Lake(a) => cmd_lake::run(&cli, a),
         Command::Quarantine(a) => cmd_lake::run_quarantine(&cli, a),
         Command::Demo(a) => cmd_demo::run(&cli, a),
+        Command::Accounts(a) => cmd_accounts::run(&cli, a),
     };
     match result {
         Ok(code) => code,

@@ -83,7 +83,7 @@ pub fn write_snapshot(root: &Path, accounts: &[(Account, bool)]) -> Result<()> {
     )));
     columns.push(Arc::new(BooleanArray::from_iter(accounts.iter().map(|(_, r)| Some(*r)))));
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    let tmp = dir.join(format!("{FILE}.tmp"));
+    let tmp = dir.join(format!("{FILE}.{}.tmp", std::process::id()));
     let perr = |e: &dyn std::fmt::Display| LakeError::Parquet {
         path: tmp.display().to_string(),
         message: e.to_string(),

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `parapet` binary, one module per command or concern.
 
+mod accounts;
 mod cli;
 mod duckdb;
 mod kill;

@@ -1,0 +1,646 @@
+"""A test AWS Organization on moto for `parapet accounts sync|baseline`.
+
+    python org_fixture.py --port P --analyzer-port Q
+
+Runs moto in-process on 127.0.0.1:P and a small Access Analyzer replay server on
+127.0.0.1:Q (either port may be 0 for a free one), prints `{"ready": true, "port": ..,
+"analyzer_port": ..}` on stdout, then answers JSON commands read one per line from stdin with
+exactly one JSON line each, `{"ok": ...}` or `{"error": "..."}`. EOF or `{"cmd": "quit"}`
+stops. Nothing else goes to stdout; logs go to stderr.
+
+Commands:
+    {"cmd": "build", "accounts": N}      N >= 50 accounts in all (management included);
+                                         answers {"ok": manifest}, see `Fixture.build`;
+                                         the same N gives the same ids and states.
+    {"cmd": "rename", "id": ID, "name": NEW}
+    {"cmd": "move", "id": ID, "ou_path": "Root/Sandbox"}
+    {"cmd": "untag", "id": ID, "key": K}
+    {"cmd": "close", "id": ID}           CloseAccount, then State CLOSED (moto says SUSPENDED)
+    {"cmd": "remove_role", "id": ID}     deletes ParapetAudit in that account
+    {"cmd": "quit"}
+
+What moto lacks, and is patched in-process before the server starts:
+  * STS AssumeRole: moto hands out credentials for any role ARN. Here the role must exist in
+    the target account's IAM and an Allow statement of its trust policy must accept the
+    request's ExternalId (a `StringEquals` `sts:ExternalId` condition must match, no condition
+    accepts any); otherwise the answer is AWS's 403 `AccessDenied` in STS's XML error shape.
+    Setup enters member accounts through `OrganizationAccountAccessRole`, which moto's
+    CreateAccount creates in each new account (trusting the management account), so setup
+    passes the same checks as everyone else.
+  * Organizations has no API to rename an account: `rename` edits moto's backend.
+  * Security Hub `GetEnabledStandards` (POST /standards/get) is not in moto: it is added to
+    moto's Security Hub and answers from `STANDARDS` in the shape of the botocore model, or
+    401 `InvalidAccessException` when the hub is not enabled in that account and region.
+  * IAM Access Analyzer is not in moto at all: `ListAnalyzers` (GET /analyzer) is replayed
+    from `ANALYZERS` on the second port, the account found from the SigV4 access key the way
+    moto does it, the region from the credential scope.
+  * Organizations: moto refuses Security Hub as a delegated-administrator service; AWS has
+    it, so it is added to moto's list.
+  * CloudTrail: moto shows an organisation trail only to the management account; AWS also
+    lists it (as a shadow trail) in every member account, and member accounts may ask its
+    status by ARN. `describe_trails` is extended to do the same.
+"""
+
+import argparse
+import json
+import logging
+import os
+import re
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+from xml.sax.saxutils import escape
+
+import boto3
+from botocore.config import Config
+from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
+from moto.iam.models import get_account_id_from, iam_backends
+from moto.moto_api._internal import mock_random
+from moto.organizations.models import FakeDelegatedAdministrator, organizations_backends
+from moto.securityhub import urls as securityhub_urls
+from moto.securityhub.exceptions import SecurityHubClientError
+from moto.securityhub.models import securityhub_backends
+from moto.securityhub.responses import SecurityHubResponse
+from moto.server import ThreadedMotoServer
+from moto.sts.models import STSBackend
+from moto.utilities.utils import get_partition
+from werkzeug.exceptions import HTTPException
+
+MANAGEMENT = "123456789012"  # moto's default account: what the test credentials map to
+REGIONS = ("us-east-1", "eu-west-1")
+ROLE = "ParapetAudit"
+EXTERNAL_ID = "parapet-test"
+SETUP_ROLE = "OrganizationAccountAccessRole"
+TAG_KEYS = ("team", "env", "owner", "notification-channel")
+
+# (account id, region) -> Security Hub standards subscription ARNs, answered by GetEnabledStandards.
+STANDARDS: dict[tuple[str, str], list[str]] = {}
+# (account id, region) -> ListAnalyzers `analyzers` entries.
+ANALYZERS: dict[tuple[str, str], list[dict]] = {}
+
+
+# --- moto patches ---------------------------------------------------------------------------
+
+
+class StsAccessDenied(HTTPException):
+    """AssumeRole refused, as STS answers it: 403 and a query-protocol XML error.
+
+    A moto `ServiceException` would go out as 400 (STS's model has no AccessDenied shape),
+    and moto's `RESTError` nests the error in `<Errors>`, where the Rust SDK finds no code.
+    moto fills in the request id."""
+
+    code = 403
+
+    def __init__(self, caller_arn: str, role_arn: str):
+        message = f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+        super().__init__(
+            description='<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+            f"<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{escape(message)}</Message></Error>"
+            "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+        )
+
+    def get_headers(self, *args, **kwargs):
+        return [("Content-Type", "text/xml")]
+
+
+def trust_accepts(policy_document: str, external_id: str | None) -> bool:
+    """Whether an Allow statement for sts:AssumeRole accepts `external_id`."""
+    statements = json.loads(policy_document)["Statement"]
+    for st in statements if isinstance(statements, list) else [statements]:
+        actions = st.get("Action", [])
+        if st.get("Effect") != "Allow" or "sts:AssumeRole" not in (actions if isinstance(actions, list) else [actions]):
+            continue
+        equals = {k.lower(): v for k, v in st.get("Condition", {}).get("StringEquals", {}).items()}
+        wanted = equals.get("sts:externalid")
+        if wanted is None or external_id in (wanted if isinstance(wanted, list) else [wanted]):
+            return True
+    return False
+
+
+_moto_assume_role = STSBackend.assume_role
+
+
+def assume_role(self, region_name, role_session_name, role_arn, policy, duration, external_id):
+    target = re.match(r"arn:[\w-]+:iam::(\d{12}):role/", role_arn or "")
+    roles = iam_backends[target.group(1)][get_partition(region_name)].get_roles() if target else []
+    role = next((r for r in roles if r.arn == role_arn), None)
+    if role is None or not trust_accepts(role.assume_role_policy_document, external_id):
+        # The backend does not know the caller's name; its account is right.
+        raise StsAccessDenied(f"arn:aws:iam::{self.account_id}:user/moto", role_arn)
+    return _moto_assume_role(
+        self,
+        region_name=region_name,
+        role_session_name=role_session_name,
+        role_arn=role_arn,
+        policy=policy,
+        duration=duration,
+        external_id=external_id,
+    )
+
+
+def standards_arn(subscription_arn: str) -> str:
+    """arn:aws:securityhub:R:ACCOUNT:subscription/X -> arn:aws:securityhub:R::standards/X"""
+    return re.sub(r"^(arn:[\w-]+:securityhub:[\w-]+):\d{12}:subscription/", r"\1::standards/", subscription_arn)
+
+
+def get_enabled_standards(self) -> str:
+    account, region = self.current_account, self.region
+    if not securityhub_backends[account][region].enabled:
+        # moto's own DescribeHub raises this (401 from the model), without the account id AWS names.
+        raise SecurityHubClientError("InvalidAccessException", f"Account {account} is not subscribed to AWS Security Hub")
+    wanted = json.loads(self.body or "{}").get("StandardsSubscriptionArns")
+    subscriptions = [
+        {
+            "StandardsSubscriptionArn": arn,
+            "StandardsArn": standards_arn(arn),
+            "StandardsInput": {},
+            "StandardsStatus": "READY",
+            "StandardsControlsUpdatable": "READY_FOR_UPDATES",
+        }
+        for arn in STANDARDS.get((account, region), [])
+        if not wanted or arn in wanted
+    ]
+    return json.dumps({"StandardsSubscriptions": subscriptions})
+
+
+_moto_describe_trails = CloudTrailBackend.describe_trails
+
+
+def describe_trails(self, include_shadow_trails: bool):
+    trails = list(_moto_describe_trails(self, include_shadow_trails))
+    management = organizations_backends.master_accounts.get(self.account_id, (self.account_id,))[0]
+    if include_shadow_trails and management != self.account_id:
+        for backend in cloudtrail_backends[management].values():
+            trails += [
+                t
+                for t in backend.trails.values()
+                if t.is_org_trail and (t.is_multi_region or t.region_name == self.region_name)
+            ]
+    return trails
+
+
+def patch_moto() -> None:
+    STSBackend.assume_role = assume_role
+    SecurityHubResponse.get_enabled_standards = get_enabled_standards
+    securityhub_urls.url_paths["{0}/standards/get$"] = SecurityHubResponse.dispatch
+    CloudTrailBackend.describe_trails = describe_trails
+    FakeDelegatedAdministrator.SUPPORTED_SERVICES.append("securityhub.amazonaws.com")
+
+
+# --- Access Analyzer replay -----------------------------------------------------------------
+
+
+class AnalyzerHandler(BaseHTTPRequestHandler):
+    """ListAnalyzers (rest-json, GET /analyzer?type=...) from `ANALYZERS`; anything else 404."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        if url.path != "/analyzer":
+            return self.not_found()
+        scope = re.search(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/", self.headers.get("Authorization", ""))
+        if not scope:
+            return self.reply(403, {"message": "Missing Authentication Token"}, "AccessDeniedException")
+        account, region = get_account_id_from(scope.group(1)), scope.group(2)
+        kind = parse_qs(url.query).get("type", [None])[0]
+        analyzers = [a for a in ANALYZERS.get((account, region), []) if kind in (None, a["type"])]
+        self.reply(200, {"analyzers": analyzers})
+
+    def do_POST(self):
+        self.not_found()
+
+    do_PUT = do_DELETE = do_PATCH = do_POST
+
+    def not_found(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.reply(404, {"message": f"No operation at {self.command} {urlparse(self.path).path}"}, "ResourceNotFoundException")
+
+    def reply(self, status: int, body: dict, error_type: str | None = None):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000")
+        if error_type:
+            self.send_header("x-amzn-ErrorType", error_type)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format, *args):
+        pass
+
+
+def analyzer(account: str, region: str, name: str, kind: str) -> dict:
+    return {
+        "arn": f"arn:aws:access-analyzer:{region}:{account}:analyzer/{name}",
+        "name": name,
+        "type": kind,
+        "createdAt": "2024-05-02T09:30:00Z",
+        "status": "ACTIVE",
+        "tags": {},
+    }
+
+
+# --- the organisation -------------------------------------------------------------------------
+
+# OU paths below Root and their tags (what accounts without their own tag inherit).
+OUS = [
+    ("Security", {"team": "security", "owner": "secops@example.com"}),
+    ("Infrastructure", {"team": "platform"}),
+    ("Workloads", {"notification-channel": "#alerts-workloads"}),
+    ("Workloads/Prod", {"env": "prod"}),
+    ("Workloads/Prod/Payments", {"team": "payments"}),
+    ("Workloads/Prod/Web", {"team": "web"}),
+    ("Workloads/NonProd", {"env": "nonprod"}),
+    ("Sandbox", {"team": "sandbox-team", "env": "sandbox"}),
+    ("Suspended", {}),
+]
+# Named accounts first, then the families in turn: (name or prefix, OU path, team, env).
+FIXED = [
+    ("audit", "Security", "security", "prod"),
+    ("log-archive", "Security", "security", "prod"),
+    ("network", "Infrastructure", "platform", "prod"),
+    ("shared-services", "Infrastructure", "platform", "prod"),
+    ("legacy-01", "Suspended", "legacy", "prod"),
+]
+FAMILIES = [
+    ("payments-prod", "Workloads/Prod/Payments", "payments", "prod"),
+    ("web-prod", "Workloads/Prod/Web", "web", "prod"),
+    ("payments-dev", "Workloads/NonProd", "payments", "dev"),
+    ("web-staging", "Workloads/NonProd", "web", "staging"),
+    ("sandbox", "Sandbox", "sandbox-team", "sandbox"),
+]
+MISSING_ROLE = ("web-staging-01", "sandbox-01")
+PARTIAL_BPA = "payments-prod-02"  # the one account with S3 Block Public Access partly on
+MANAGEMENT_TAGS = {
+    "team": "platform",
+    "env": "prod",
+    "owner": "cloud-admins@example.com",
+    "notification-channel": "#alerts-platform",
+}
+
+
+def member_specs(members: int) -> list[dict]:
+    """Name, OU and own tags of each member account; `i` (1..) drives every variation."""
+    counters: dict[str, int] = {}
+    specs = []
+    for i in range(1, members + 1):
+        if i <= len(FIXED):
+            name, ou, team, env = FIXED[i - 1]
+        else:
+            prefix, ou, team, env = FAMILIES[(i - len(FIXED) - 1) % len(FAMILIES)]
+            counters[prefix] = counters.get(prefix, 0) + 1
+            name = f"{prefix}-{counters[prefix]:02d}"
+        tags = {"team": team, "env": env, "owner": f"{team}-lead@example.com", "notification-channel": f"#alerts-{team}"}
+        # Some accounts lack a tag and inherit it from the nearest tagged OU (or have none).
+        for key, drop in (("team", i % 4 == 2), ("env", i % 5 == 3), ("owner", i % 9 == 5), ("notification-channel", i % 6 == 4)):
+            if drop:
+                del tags[key]
+        if i % 7 == 0:  # downstream matches keys case-insensitively
+            tags = {key.title(): value for key, value in tags.items()}
+        specs.append({"name": name, "ou": f"Root/{ou}", "tags": tags})
+    return specs
+
+
+def expected_tags(own: dict[str, str], ou_path: str) -> dict[str, str]:
+    """Account tag (any key case) wins, else the nearest OU's, else ""."""
+    own = {k.lower(): v for k, v in own.items()}
+    ou_tags = {f"Root/{path}": tags for path, tags in OUS}
+    chain = [ou_path.rsplit("/", n)[0] for n in range(ou_path.count("/"))]  # deepest first
+    out = {}
+    for key in TAG_KEYS:
+        found = [own[key]] if key in own else [ou_tags[p][key] for p in chain if key in ou_tags[p]]
+        out[key] = found[0] if found else ""
+    return out
+
+
+def region_profile(i: int, r: int) -> dict:
+    """What is switched on in account number `i`, region number `r`."""
+    return {
+        "config": ("none", "stopped", "on", "on", "on", "on")[(i + r + 2) % 6],
+        "guardduty": ("none", "disabled", "on", "on", "on")[(2 * i + r + 3) % 5],
+        "securityhub": ("off", "no-standards", "fsbp", "fsbp+cis", "fsbp")[(i + 3 * r + 2) % 5],
+        "ebs": (i + r) % 3 == 0,
+        "account_analyzer": r == 1 and i % 6 == 4,
+    }
+
+
+def tag_list(tags: dict[str, str]) -> list[dict]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+class Fixture:
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+        # One session, so service models are loaded once for the hundreds of clients below.
+        self.session = boto3.Session(region_name="us-east-1")
+        self.base = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+        self.org = self.client("organizations")
+        self.ou_ids: dict[str, str] = {}
+
+    def client(self, service: str, region: str = "us-east-1", creds: dict | None = None):
+        client = self.session.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint,
+            config=Config(retries={"max_attempts": 1}),
+            **(creds or self.base),
+        )
+        if service == "s3control":
+            # Its endpoint rules put the account id in front of the host name.
+            client.meta.events.register("before-sign.s3-control.*", self.as_is_endpoint)
+        return client
+
+    def as_is_endpoint(self, request, **kwargs) -> None:
+        request.url = f"{self.endpoint}/{request.url.split('/', 3)[3]}"
+
+    def enter(self, account: str) -> dict:
+        """Credentials inside `account`, through the role Organizations created there."""
+        role_arn = f"arn:aws:iam::{account}:role/{SETUP_ROLE}"
+        c = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="org-fixture")["Credentials"]
+        return {
+            "aws_access_key_id": c["AccessKeyId"],
+            "aws_secret_access_key": c["SecretAccessKey"],
+            "aws_session_token": c["SessionToken"],
+        }
+
+    def build(self, n: int) -> dict:
+        """Creates the organisation and its baseline; returns the manifest:
+
+        management, organization_id, ous [{id, name, path}], accounts [{id, name, email,
+        ou_path, team, env, owner, channel, has_role}] (management first, its OU path "Root"),
+        missing_role [ids], delegated_administrators [{account_id, services}], baseline
+        [{account_id, region, control, state}] for the management account and every member
+        with the role: per region cloudtrail, config_recorder, config_delivery_channel,
+        guardduty, securityhub, securityhub_standards, access_analyzer, ebs_encryption; once
+        per account (region "") s3_block_public_access. States are "on" or "off"."""
+        if self.ou_ids:
+            raise ValueError("already built")
+        if n < 50:
+            raise ValueError("accounts must be at least 50")
+        mock_random.seed(n)  # same ids for the same N
+        org_id = self.org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+        root = self.org.list_roots()["Roots"][0]["Id"]
+        self.ou_ids["Root"] = root
+        ous = [{"id": root, "name": "Root", "path": "Root"}]
+        for path, tags in OUS:
+            parent, _, name = f"Root/{path}".rpartition("/")
+            ou = self.org.create_organizational_unit(ParentId=self.ou_ids[parent], Name=name, Tags=tag_list(tags))
+            self.ou_ids[f"Root/{path}"] = ou["OrganizationalUnit"]["Id"]
+            ous.append({"id": ou["OrganizationalUnit"]["Id"], "name": name, "path": f"Root/{path}"})
+        self.org.tag_resource(ResourceId=MANAGEMENT, Tags=tag_list(MANAGEMENT_TAGS))
+
+        management = self.org.describe_account(AccountId=MANAGEMENT)["Account"]
+        accounts = [self.manifest_account(MANAGEMENT, management["Name"], management["Email"], "Root", MANAGEMENT_TAGS, True)]
+        sessions = {MANAGEMENT: self.base}
+        audit = None
+        for spec in member_specs(n - 1):
+            email = f"aws+{spec['name']}@example.com"
+            status = self.org.create_account(Email=email, AccountName=spec["name"], Tags=tag_list(spec["tags"]))
+            account = status["CreateAccountStatus"]["AccountId"]
+            self.org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=self.ou_ids[spec["ou"]])
+            has_role = spec["name"] not in MISSING_ROLE
+            accounts.append(self.manifest_account(account, spec["name"], email, spec["ou"], spec["tags"], has_role))
+            audit = account if spec["name"] == "audit" else audit
+            if has_role:
+                sessions[account] = self.enter(account)
+                self.create_audit_role(sessions[account])
+
+        services = ["access-analyzer.amazonaws.com", "guardduty.amazonaws.com", "securityhub.amazonaws.com"]
+        for service in services:
+            self.org.enable_aws_service_access(ServicePrincipal=service)
+            self.org.register_delegated_administrator(AccountId=audit, ServicePrincipal=service)
+
+        baseline = self.baseline(accounts, sessions, audit)
+        return {
+            "management": MANAGEMENT,
+            "organization_id": org_id,
+            "ous": ous,
+            "accounts": accounts,
+            "missing_role": [a["id"] for a in accounts if not a["has_role"]],
+            "delegated_administrators": [{"account_id": audit, "services": services}],
+            "baseline": baseline,
+        }
+
+    @staticmethod
+    def manifest_account(account, name, email, ou_path, tags, has_role) -> dict:
+        want = expected_tags(tags, ou_path)
+        return {
+            "id": account,
+            "name": name,
+            "email": email,
+            "ou_path": ou_path,
+            "team": want["team"],
+            "env": want["env"],
+            "owner": want["owner"],
+            "channel": want["notification-channel"],
+            "has_role": has_role,
+        }
+
+    def create_audit_role(self, creds: dict) -> None:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
+                }
+            ],
+        }
+        read = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "access-analyzer:List*",
+                        "cloudtrail:Describe*",
+                        "cloudtrail:GetTrailStatus",
+                        "config:Describe*",
+                        "ec2:GetEbsEncryptionByDefault",
+                        "guardduty:Get*",
+                        "guardduty:List*",
+                        "s3:GetAccountPublicAccessBlock",
+                        "securityhub:Describe*",
+                        "securityhub:Get*",
+                    ],
+                    "Resource": "*",
+                }
+            ],
+        }
+        iam = self.client("iam", creds=creds)
+        iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+        iam.put_role_policy(RoleName=ROLE, PolicyName="ParapetAuditRead", PolicyDocument=json.dumps(read))
+
+    def baseline(self, accounts: list[dict], sessions: dict[str, dict], audit: str) -> list[dict]:
+        """Switches controls on per `region_profile`, through each account's own credentials."""
+        trail_bucket, config_bucket = f"org-trail-{MANAGEMENT}", f"org-config-{MANAGEMENT}"
+        s3 = self.client("s3")
+        for bucket in (trail_bucket, config_bucket):
+            s3.create_bucket(Bucket=bucket)
+        trail = self.client("cloudtrail")
+        trail.create_trail(Name="org-trail", S3BucketName=trail_bucket, IsMultiRegionTrail=True, IsOrganizationTrail=True)
+        trail.start_logging(Name="org-trail")
+        ANALYZERS[(audit, "us-east-1")] = [analyzer(audit, "us-east-1", "org-analyzer", "ORGANIZATION")]
+        # An organisation analyzer covers every account in its region.
+        org_analyzer_regions = {"us-east-1"}
+
+        out = []
+
+        def state(account, region, control, on):
+            out.append({"account_id": account, "region": region, "control": control, "state": "on" if on else "off"})
+
+        for i, entry in enumerate(accounts):
+            account, creds = entry["id"], sessions.get(entry["id"])
+            if creds is None:
+                continue
+            for r, region in enumerate(REGIONS):
+                p = region_profile(i, r)
+                if p["config"] != "none":
+                    config = self.client("config", region, creds)
+                    config.put_configuration_recorder(
+                        ConfigurationRecorder={
+                            "name": "default",
+                            "roleARN": f"arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+                            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": r == 0},
+                        }
+                    )
+                    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": config_bucket})
+                    if p["config"] == "on":
+                        config.start_configuration_recorder(ConfigurationRecorderName="default")
+                if p["guardduty"] != "none":
+                    self.client("guardduty", region, creds).create_detector(Enable=p["guardduty"] == "on")
+                if p["securityhub"] != "off":
+                    self.client("securityhub", region, creds).enable_security_hub(EnableDefaultStandards=False)
+                    names = {
+                        "no-standards": [],
+                        "fsbp": ["aws-foundational-security-best-practices/v/1.0.0"],
+                        "fsbp+cis": ["aws-foundational-security-best-practices/v/1.0.0", "cis-aws-foundations-benchmark/v/1.4.0"],
+                    }[p["securityhub"]]
+                    STANDARDS[(account, region)] = [f"arn:aws:securityhub:{region}:{account}:subscription/{s}" for s in names]
+                if p["ebs"]:
+                    self.client("ec2", region, creds).enable_ebs_encryption_by_default()
+                if p["account_analyzer"]:
+                    ANALYZERS[(account, region)] = [analyzer(account, region, "account-analyzer", "ACCOUNT")]
+
+                state(account, region, "cloudtrail", True)
+                state(account, region, "config_recorder", p["config"] == "on")
+                state(account, region, "config_delivery_channel", p["config"] != "none")
+                state(account, region, "guardduty", p["guardduty"] == "on")
+                state(account, region, "securityhub", p["securityhub"] != "off")
+                state(account, region, "securityhub_standards", p["securityhub"] not in ("off", "no-standards"))
+                state(account, region, "access_analyzer", p["account_analyzer"] or region in org_analyzer_regions)
+                state(account, region, "ebs_encryption", p["ebs"])
+
+            partial = entry["name"] == PARTIAL_BPA
+            if partial or i % 4 != 2:
+                self.client("s3control", creds=creds).put_public_access_block(
+                    AccountId=account,
+                    PublicAccessBlockConfiguration={
+                        "BlockPublicAcls": True,
+                        "IgnorePublicAcls": True,
+                        "BlockPublicPolicy": not partial,
+                        "RestrictPublicBuckets": not partial,
+                    },
+                )
+            state(account, "", "s3_block_public_access", not partial and i % 4 != 2)
+        return out
+
+    # --- changes between two syncs ---
+
+    def rename(self, account: str, name: str) -> bool:
+        organizations_backends[MANAGEMENT]["aws"].get_account_by_id(account).name = name
+        return True
+
+    def move(self, account: str, ou_path: str) -> bool:
+        if ou_path not in self.ou_ids:
+            raise ValueError(f"no OU at {ou_path}; known: {sorted(self.ou_ids)}")
+        source = self.org.list_parents(ChildId=account)["Parents"][0]["Id"]
+        self.org.move_account(AccountId=account, SourceParentId=source, DestinationParentId=self.ou_ids[ou_path])
+        return True
+
+    def untag(self, account: str, key: str) -> bool:
+        self.org.untag_resource(ResourceId=account, TagKeys=[key])
+        return True
+
+    def close(self, account: str) -> bool:
+        self.org.close_account(AccountId=account)
+        # moto leaves State at SUSPENDED (AWS's word for an account AWS suspended); a closed
+        # account settles at CLOSED (its Status, still sent, stays SUSPENDED as in AWS).
+        organizations_backends[MANAGEMENT]["aws"].get_account_by_id(account).state = "CLOSED"
+        return True
+
+    def remove_role(self, account: str) -> bool:
+        iam = self.client("iam", creds=self.enter(account))
+        for policy in iam.list_role_policies(RoleName=ROLE)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=ROLE, PolicyName=policy)
+        iam.delete_role(RoleName=ROLE)
+        return True
+
+    def run(self, command: dict):
+        cmd = command.get("cmd")
+        if cmd == "build":
+            return self.build(int(command["accounts"]))
+        if not self.ou_ids:
+            raise ValueError("build first")
+        if cmd == "rename":
+            return self.rename(command["id"], command["name"])
+        if cmd == "move":
+            return self.move(command["id"], command["ou_path"])
+        if cmd == "untag":
+            return self.untag(command["id"], command["key"])
+        if cmd == "close":
+            return self.close(command["id"])
+        if cmd == "remove_role":
+            return self.remove_role(command["id"])
+        raise ValueError(f"unknown command {cmd!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--analyzer-port", type=int, required=True)
+    args = parser.parse_args()
+
+    # Only protocol lines go to stdout; anything else printed lands on stderr.
+    out, sys.stdout = sys.stdout, sys.stderr
+
+    def say(message: dict) -> None:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
+    # Account ids come from the access keys, never from the host's environment or profile.
+    for var in ("MOTO_ACCOUNT_ID", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(var, None)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    patch_moto()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    moto.start()
+    port = moto.get_host_and_port()[1]
+    analyzers = ThreadingHTTPServer(("127.0.0.1", args.analyzer_port), AnalyzerHandler)
+    threading.Thread(target=analyzers.serve_forever, daemon=True).start()
+    fixture = Fixture(f"http://127.0.0.1:{port}")
+    say({"ready": True, "port": port, "analyzer_port": analyzers.server_address[1]})
+
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            command = json.loads(line)
+            if command.get("cmd") == "quit":
+                break
+            say({"ok": fixture.run(command)})
+        except Exception as e:  # one bad command must not stop the fixture
+            say({"error": f"{type(e).__name__}: {e}"})
+    analyzers.shutdown()
+    moto.stop()
+    sys.stderr.flush()
+    os._exit(0)  # tearing down moto's state at interpreter exit takes seconds
+
+
+if __name__ == "__main__":
+    main()
