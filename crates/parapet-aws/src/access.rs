@@ -143,7 +143,11 @@ impl Sessions {
 
     /// The SDK configuration for `account` in `region`: a cached session if it is fresh, else
     /// a new `AssumeRole`.
-    pub(crate) async fn config_for(&self, account: AccountId, region: &str) -> Result<SdkConfig, AccessError> {
+    pub(crate) async fn config_for(
+        &self,
+        account: AccountId,
+        region: &str,
+    ) -> Result<SdkConfig, AccessError> {
         let regional = |creds: Option<Credentials>| {
             let mut b = self.base.to_builder();
             b.set_region(Some(aws_config::Region::new(region.to_string())));
@@ -162,7 +166,9 @@ impl Sessions {
         };
         let mut slot = slot.lock().await;
         if let Some(creds) = slot.as_ref() {
-            let fresh = creds.expiry().is_none_or(|e| !needs_refresh(e, SystemTime::now()));
+            let fresh = creds
+                .expiry()
+                .is_none_or(|e| !needs_refresh(e, SystemTime::now()));
             if fresh {
                 self.reused.fetch_add(1, Ordering::Relaxed);
                 return Ok(regional(Some(creds.clone())));
@@ -235,7 +241,13 @@ mod tests {
             ..AccessSettings::default()
         };
         let id = AccountId::parse("123456789012").expect("id");
-        assert_eq!(role_arn(&s, id, "eu-west-1"), "arn:aws:iam::123456789012:role/audit/ParapetReadOnly");
-        assert_eq!(role_arn(&s, id, "cn-north-1"), "arn:aws-cn:iam::123456789012:role/audit/ParapetReadOnly");
+        assert_eq!(
+            role_arn(&s, id, "eu-west-1"),
+            "arn:aws:iam::123456789012:role/audit/ParapetReadOnly"
+        );
+        assert_eq!(
+            role_arn(&s, id, "cn-north-1"),
+            "arn:aws-cn:iam::123456789012:role/audit/ParapetReadOnly"
+        );
     }
 }

@@ -104,7 +104,10 @@ async fn read_account(
     // Enter the account once; if that fails, every region reports the same reason.
     if let Err(e) = sessions.config_for(account, first).await {
         let why = e.to_string();
-        let facts = regions.iter().map(|r| RegionFacts::unreadable(account, r, &why)).collect();
+        let facts = regions
+            .iter()
+            .map(|r| RegionFacts::unreadable(account, r, &why))
+            .collect();
         return (facts, Some(e));
     }
     let mut tasks = JoinSet::new();
@@ -171,7 +174,14 @@ async fn read_region(
     }
     if wants(&[Control::AccessAnalyzer]) {
         let client = aws_sdk_accessanalyzer::Client::new(config);
-        f.access_analyzers = match client.list_analyzers().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
+        f.access_analyzers = match client
+            .list_analyzers()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+        {
             Ok(list) => Probe::Read(
                 list.iter()
                     .map(|a| Analyzer {
@@ -260,7 +270,14 @@ async fn recorders(config: &SdkConfig) -> Probe<Vec<Recorder>> {
 
 async fn detectors(config: &SdkConfig) -> Probe<Vec<Detector>> {
     let client = aws_sdk_guardduty::Client::new(config);
-    let ids = match client.list_detectors().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
+    let ids = match client
+        .list_detectors()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+    {
         Ok(ids) => ids,
         Err(e) => return Probe::Failed(failed("guardduty:ListDetectors", e)),
     };
@@ -283,7 +300,14 @@ async fn securityhub(config: &SdkConfig, standards: bool) -> (Probe<Option<Strin
     let hub = match client.describe_hub().send().await {
         Ok(out) => Probe::Read(Some(out.hub_arn().unwrap_or("hub").to_string())),
         // "Account … is not subscribed to AWS Security Hub".
-        Err(e) if matches!(e.code(), Some("InvalidAccessException" | "ResourceNotFoundException")) => Probe::Read(None),
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("InvalidAccessException" | "ResourceNotFoundException")
+            ) =>
+        {
+            Probe::Read(None)
+        }
         Err(e) => Probe::Failed(failed("securityhub:DescribeHub", e)),
     };
     if !standards || matches!(hub, Probe::Read(None)) {
@@ -299,7 +323,12 @@ async fn securityhub(config: &SdkConfig, standards: bool) -> (Probe<Option<Strin
     {
         Ok(subs) => Probe::Read(
             subs.iter()
-                .filter(|s| !matches!(s.standards_status().map(|s| s.as_str()), Some("FAILED" | "DELETING")))
+                .filter(|s| {
+                    !matches!(
+                        s.standards_status().map(|s| s.as_str()),
+                        Some("FAILED" | "DELETING")
+                    )
+                })
                 .filter_map(|s| s.standards_arn().map(String::from))
                 .collect(),
         ),
@@ -317,13 +346,21 @@ async fn block_public_access(config: &SdkConfig, account: AccountId) -> Probe<Op
         ));
     }
     let client = aws_sdk_s3control::Client::from_conf(builder.build());
-    match client.get_public_access_block().account_id(account.as_str()).send().await {
-        Ok(out) => Probe::Read(out.public_access_block_configuration().map(|c| BlockPublicAccess {
-            block_public_acls: c.block_public_acls().unwrap_or(false),
-            ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
-            block_public_policy: c.block_public_policy().unwrap_or(false),
-            restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
-        })),
+    match client
+        .get_public_access_block()
+        .account_id(account.as_str())
+        .send()
+        .await
+    {
+        Ok(out) => Probe::Read(
+            out.public_access_block_configuration()
+                .map(|c| BlockPublicAccess {
+                    block_public_acls: c.block_public_acls().unwrap_or(false),
+                    ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                    block_public_policy: c.block_public_policy().unwrap_or(false),
+                    restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                }),
+        ),
         Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => Probe::Read(None),
         Err(e) => Probe::Failed(failed("s3control:GetPublicAccessBlock", e)),
     }

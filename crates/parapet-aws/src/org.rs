@@ -24,12 +24,10 @@ async fn read(client: &Client) -> Result<OrgSnapshot, AwsError> {
         .send()
         .await
         .map_err(|e| api_error("organizations:DescribeOrganization", e))?;
-    let org = org
-        .organization()
-        .ok_or_else(|| AwsError::Api {
-            call: "organizations:DescribeOrganization".into(),
-            message: "the answer has no organization".into(),
-        })?;
+    let org = org.organization().ok_or_else(|| AwsError::Api {
+        call: "organizations:DescribeOrganization".into(),
+        message: "the answer has no organization".into(),
+    })?;
     let management = org.master_account_id().unwrap_or_default();
     let management_account_id = AccountId::parse(management).ok_or_else(|| AwsError::Api {
         call: "organizations:DescribeOrganization".into(),
@@ -38,7 +36,10 @@ async fn read(client: &Client) -> Result<OrgSnapshot, AwsError> {
     let info = OrgInfo {
         id: org.id().unwrap_or_default().to_string(),
         arn: org.arn().unwrap_or_default().to_string(),
-        feature_set: org.feature_set().map(|f| f.as_str().to_string()).unwrap_or_default(),
+        feature_set: org
+            .feature_set()
+            .map(|f| f.as_str().to_string())
+            .unwrap_or_default(),
         management_account_id,
         management_account_email: org.master_account_email().unwrap_or_default().to_string(),
     };
@@ -72,7 +73,12 @@ async fn read(client: &Client) -> Result<OrgSnapshot, AwsError> {
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(|e| api_error(&format!("organizations:ListOrganizationalUnitsForParent {parent}"), e))?;
+            .map_err(|e| {
+                api_error(
+                    &format!("organizations:ListOrganizationalUnitsForParent {parent}"),
+                    e,
+                )
+            })?;
         for c in pages.iter().flat_map(|p| p.organizational_units()) {
             units.push(OrgUnit {
                 id: c.id().unwrap_or_default().to_string(),
@@ -95,7 +101,10 @@ async fn read(client: &Client) -> Result<OrgSnapshot, AwsError> {
         for a in pages.iter().flat_map(|p| p.accounts()) {
             let raw_id = a.id().unwrap_or_default();
             let Some(id) = AccountId::parse(raw_id) else {
-                tracing::warn!(account = raw_id, "Organizations listed an account id that is not 12 digits; skipped");
+                tracing::warn!(
+                    account = raw_id,
+                    "Organizations listed an account id that is not 12 digits; skipped"
+                );
                 continue;
             };
             accounts.push(OrgAccount {
@@ -103,7 +112,10 @@ async fn read(client: &Client) -> Result<OrgSnapshot, AwsError> {
                 name: a.name().unwrap_or_default().to_string(),
                 email: a.email().unwrap_or_default().to_string(),
                 status: account_status(a),
-                joined_method: a.joined_method().map(|m| m.as_str().to_string()).unwrap_or_default(),
+                joined_method: a
+                    .joined_method()
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_default(),
                 joined_ms: a.joined_timestamp().and_then(|t| t.to_millis().ok()),
                 parent_id: unit.id.clone(),
                 tags: BTreeMap::new(),
@@ -139,7 +151,12 @@ async fn read(client: &Client) -> Result<OrgSnapshot, AwsError> {
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(|e| api_error(&format!("organizations:ListDelegatedServicesForAccount {account_id}"), e))?;
+            .map_err(|e| {
+                api_error(
+                    &format!("organizations:ListDelegatedServicesForAccount {account_id}"),
+                    e,
+                )
+            })?;
         let mut services: Vec<String> = services
             .iter()
             .filter_map(|s| s.service_principal().map(String::from))
@@ -167,7 +184,11 @@ fn account_status(a: &aws_sdk_organizations::types::Account) -> AccountStatus {
     match raw {
         "PENDING_ACTIVATION" => AccountStatus::Active,
         other => AccountStatus::parse(other).unwrap_or_else(|| {
-            tracing::warn!(account = a.id().unwrap_or_default(), state = other, "unknown account state; taken as ACTIVE");
+            tracing::warn!(
+                account = a.id().unwrap_or_default(),
+                state = other,
+                "unknown account state; taken as ACTIVE"
+            );
             AccountStatus::Active
         }),
     }
@@ -183,5 +204,8 @@ async fn tags(client: &Client, resource: &str) -> Result<BTreeMap<String, String
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| api_error(&format!("organizations:ListTagsForResource {resource}"), e))?;
-    Ok(tags.iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+    Ok(tags
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
 }

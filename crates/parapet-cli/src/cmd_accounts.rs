@@ -103,7 +103,8 @@ pub struct SyncReport {
 pub fn sync(config: &Config, data: &DataDir, from: Option<&Path>) -> Result<SyncReport> {
     let (snapshot, source) = match from {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             let snapshot: OrgSnapshot = serde_json::from_str(&text).with_context(|| {
                 format!(
                     "{}: not an organisation snapshot (expected the JSON `parapet simulate` writes in organization.json)",
@@ -218,7 +219,11 @@ fn select(registry: &[RegisteredAccount], f: &AccountFilterArgs) -> Result<Vec<R
         })?),
         None => None,
     };
-    let wanted: Vec<&RegisteredAccount> = f.accounts.iter().map(|a| find(registry, a)).collect::<Result<_>>()?;
+    let wanted: Vec<&RegisteredAccount> = f
+        .accounts
+        .iter()
+        .map(|a| find(registry, a))
+        .collect::<Result<_>>()?;
     let eq = |a: &str, b: &Option<String>| b.as_ref().is_none_or(|b| a.eq_ignore_ascii_case(b));
     Ok(registry
         .iter()
@@ -288,7 +293,10 @@ fn print_accounts(accounts: &[RegisteredAccount]) {
             ]
         })
         .collect();
-    print_table(&["ID", "NAME", "OU", "TEAM", "ENV", "OWNER", "CHANNEL", "STATUS"], &rows);
+    print_table(
+        &["ID", "NAME", "OU", "TEAM", "ENV", "OWNER", "CHANNEL", "STATUS"],
+        &rows,
+    );
 }
 
 fn show(data: &DataDir, key: &str, json: bool) -> Result<ExitCode> {
@@ -310,7 +318,14 @@ fn show(data: &DataDir, key: &str, json: bool) -> Result<ExitCode> {
     let fields = [
         ("id", a.id.to_string()),
         ("name", a.name.clone()),
-        ("status", if r.removed_ms.is_some() { "LEFT the organisation".into() } else { a.status.to_string() }),
+        (
+            "status",
+            if r.removed_ms.is_some() {
+                "LEFT the organisation".into()
+            } else {
+                a.status.to_string()
+            },
+        ),
         ("ou", format!("{} ({})", a.ou, a.ou_id)),
         ("team", a.team.clone()),
         ("env", a.env.clone()),
@@ -342,7 +357,10 @@ fn print_history(history: &[HistoryEntry], names: &AccountDirectory) {
     let rows: Vec<Vec<String>> = history
         .iter()
         .map(|h| {
-            let name = names.get(&h.account_id).map(|a| a.name.clone()).unwrap_or_default();
+            let name = names
+                .get(&h.account_id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default();
             vec![
                 parapet_model::time::format_rfc3339_secs(h.time_ms),
                 h.account_id.to_string(),
@@ -488,11 +506,13 @@ fn baseline(
             }
         }
     }
-    Ok(if read.access_errors.is_empty() && observations.iter().all(|o| o.state != State::Unknown) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_PARTIAL)
-    })
+    Ok(
+        if read.access_errors.is_empty() && observations.iter().all(|o| o.state != State::Unknown) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_PARTIAL)
+        },
+    )
 }
 
 fn print_baseline_rows(rows: &[BaselineRow], names: &AccountDirectory) {
@@ -501,13 +521,23 @@ fn print_baseline_rows(rows: &[BaselineRow], names: &AccountDirectory) {
         .map(|r| {
             vec![
                 r.account_id.to_string(),
-                names.get(&r.account_id).map(|a| a.name.clone()).unwrap_or_default(),
-                if r.region.is_empty() { "(account)".into() } else { r.region.clone() },
+                names
+                    .get(&r.account_id)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+                if r.region.is_empty() {
+                    "(account)".into()
+                } else {
+                    r.region.clone()
+                },
                 r.control.clone(),
                 r.state.clone(),
                 r.detail.clone(),
             ]
         })
         .collect();
-    print_table(&["ACCOUNT", "NAME", "REGION", "CONTROL", "STATE", "DETAIL"], &table);
+    print_table(
+        &["ACCOUNT", "NAME", "REGION", "CONTROL", "STATE", "DETAIL"],
+        &table,
+    );
 }

@@ -46,7 +46,8 @@ pub fn account_directory(data: &DataDir, csv: Option<&Path>) -> Result<AccountDi
     if registry.is_empty() {
         return Ok(overrides);
     }
-    let merged = parapet_registry::apply_overrides(registry.accounts().into_iter().cloned().collect(), &overrides);
+    let merged =
+        parapet_registry::apply_overrides(registry.accounts().into_iter().cloned().collect(), &overrides);
     Ok(AccountDirectory::new(merged))
 }
 

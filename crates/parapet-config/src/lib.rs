@@ -263,14 +263,21 @@ impl Config {
             ));
         }
         for (i, r) in a.regions.iter().enumerate() {
-            let ok = !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let ok = !r.is_empty()
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !ok {
-                return Err(format!("key `accounts.regions[{i}]`: expected a region name like us-east-1, found {r:?}"));
+                return Err(format!(
+                    "key `accounts.regions[{i}]`: expected a region name like us-east-1, found {r:?}"
+                ));
             }
         }
         for (i, c) in a.baseline.required.iter().enumerate() {
             if parapet_model::baseline::Control::parse(c).is_none() {
-                let known: Vec<&str> = parapet_model::baseline::Control::ALL.iter().map(|c| c.as_str()).collect();
+                let known: Vec<&str> = parapet_model::baseline::Control::ALL
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect();
                 return Err(format!(
                     "key `accounts.baseline.required[{i}]`: unknown control {c:?}; expected one of {}",
                     known.join(", ")
@@ -377,10 +384,19 @@ mod tests {
         assert!(e.contains("invalid type") && e.contains("workers"), "{e}");
         let e = parse("[data]\n").unwrap_err();
         assert!(e.starts_with("key `version` is missing"), "{e}");
-        let e = parse("version = 1\n[accounts.baseline]\nrequired = [\"guardduty\", \"macie\"]\n").unwrap_err();
-        assert!(e.starts_with("key `accounts.baseline.required[1]`: unknown control \"macie\"; expected one of cloudtrail,"), "{e}");
+        let e =
+            parse("version = 1\n[accounts.baseline]\nrequired = [\"guardduty\", \"macie\"]\n").unwrap_err();
+        assert!(
+            e.starts_with(
+                "key `accounts.baseline.required[1]`: unknown control \"macie\"; expected one of cloudtrail,"
+            ),
+            "{e}"
+        );
         let e = parse("version = 1\n[accounts]\nsession_secs = 60\n").unwrap_err();
-        assert_eq!(e, "key `accounts.session_secs`: expected 900 to 43200 (seconds), found 60");
+        assert_eq!(
+            e,
+            "key `accounts.session_secs`: expected 900 to 43200 (seconds), found 60"
+        );
         let e = parse("version = 2\n").unwrap_err();
         assert_eq!(e, "key `version`: this parapet reads version 1, found 2");
     }

@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray, StringBuilder};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray, StringBuilder,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::{exec_err, Result as DfResult, ScalarValue};
@@ -28,7 +30,9 @@ pub const TABLE: &str = "accounts";
 const FILE: &str = "accounts.parquet";
 
 /// Fields `account_field` answers, in column order.
-pub const FIELDS: &[&str] = &["name", "team", "env", "owner", "ou", "channel", "email", "status", "ou_id"];
+pub const FIELDS: &[&str] = &[
+    "name", "team", "env", "owner", "ou", "channel", "email", "status", "ou_id",
+];
 
 pub fn schema() -> SchemaRef {
     let mut fields = vec![Field::new("id", DataType::Utf8, false)];
@@ -68,7 +72,9 @@ pub fn write_snapshot(root: &Path, accounts: &[(Account, bool)]) -> Result<()> {
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let schema = schema();
     let mut columns: Vec<ArrayRef> = Vec::new();
-    columns.push(Arc::new(StringArray::from_iter_values(accounts.iter().map(|(a, _)| a.id.as_str()))));
+    columns.push(Arc::new(StringArray::from_iter_values(
+        accounts.iter().map(|(a, _)| a.id.as_str()),
+    )));
     for f in FIELDS {
         let mut b = StringBuilder::new();
         for (a, _) in accounts {
@@ -76,12 +82,12 @@ pub fn write_snapshot(root: &Path, accounts: &[(Account, bool)]) -> Result<()> {
         }
         columns.push(Arc::new(b.finish()));
     }
-    columns.push(Arc::new(StringArray::from_iter_values(
-        accounts
-            .iter()
-            .map(|(a, _)| serde_json::to_string(&a.tags).unwrap_or_else(|_| "{}".into())),
+    columns.push(Arc::new(StringArray::from_iter_values(accounts.iter().map(
+        |(a, _)| serde_json::to_string(&a.tags).unwrap_or_else(|_| "{}".into()),
+    ))));
+    columns.push(Arc::new(BooleanArray::from_iter(
+        accounts.iter().map(|(_, r)| Some(*r)),
     )));
-    columns.push(Arc::new(BooleanArray::from_iter(accounts.iter().map(|(_, r)| Some(*r)))));
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     let tmp = dir.join(format!("{FILE}.{}.tmp", std::process::id()));
     let perr = |e: &dyn std::fmt::Display| LakeError::Parquet {
@@ -180,13 +186,20 @@ impl ScalarUDFImpl for AccountField {
         };
         let field_name = match field {
             ColumnarValue::Scalar(s) => match s {
-                ScalarValue::Utf8(Some(v)) | ScalarValue::Utf8View(Some(v)) | ScalarValue::LargeUtf8(Some(v)) => v.clone(),
+                ScalarValue::Utf8(Some(v))
+                | ScalarValue::Utf8View(Some(v))
+                | ScalarValue::LargeUtf8(Some(v)) => v.clone(),
                 other => return exec_err!("account_field: the field must be a text literal, found {other}"),
             },
-            ColumnarValue::Array(_) => return exec_err!("account_field: the field must be a literal such as 'name'"),
+            ColumnarValue::Array(_) => {
+                return exec_err!("account_field: the field must be a literal such as 'name'")
+            }
         };
         let Some(index) = FIELDS.iter().position(|f| *f == field_name) else {
-            return exec_err!("account_field: unknown field {field_name:?}; expected one of {}", FIELDS.join(", "));
+            return exec_err!(
+                "account_field: unknown field {field_name:?}; expected one of {}",
+                FIELDS.join(", ")
+            );
         };
         let lookup = |id: &str| -> Option<&str> {
             self.accounts
@@ -198,10 +211,14 @@ impl ScalarUDFImpl for AccountField {
         match ids {
             ColumnarValue::Scalar(s) => {
                 let id = match s {
-                    ScalarValue::Utf8(v) | ScalarValue::Utf8View(v) | ScalarValue::LargeUtf8(v) => v.as_deref(),
+                    ScalarValue::Utf8(v) | ScalarValue::Utf8View(v) | ScalarValue::LargeUtf8(v) => {
+                        v.as_deref()
+                    }
                     _ => None,
                 };
-                Ok(ColumnarValue::Scalar(ScalarValue::Utf8(id.and_then(lookup).map(String::from))))
+                Ok(ColumnarValue::Scalar(ScalarValue::Utf8(
+                    id.and_then(lookup).map(String::from),
+                )))
             }
             ColumnarValue::Array(array) => {
                 let array = cast(array, &DataType::Utf8)?;
@@ -228,7 +245,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let mut a = crate::table::test_account();
         a.team = "payments".into();
-        let mut gone = parapet_model::Account::new(parapet_model::AccountId::parse("999999999999").expect("id"));
+        let mut gone =
+            parapet_model::Account::new(parapet_model::AccountId::parse("999999999999").expect("id"));
         gone.name = "old".into();
         write_snapshot(dir.path(), &[(a, false), (gone, true)]).expect("write");
         let map = read_snapshot(dir.path()).expect("read");
@@ -240,9 +258,14 @@ mod tests {
                   account_field('000000000000', 'name') AS n, (SELECT count(*) FROM accounts WHERE removed) AS r")
             .await
             .expect("query");
-        let out = datafusion::arrow::util::pretty::pretty_format_batches(&batches).expect("fmt").to_string();
+        let out = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+            .expect("fmt")
+            .to_string();
         assert!(out.contains("| payments |   |   | 1 |"), "{out}");
-        let err = session.sql("SELECT account_field('111122223333', 'colour')").await.unwrap_err();
+        let err = session
+            .sql("SELECT account_field('111122223333', 'colour')")
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("unknown field \"colour\""), "{err}");
     }
 }

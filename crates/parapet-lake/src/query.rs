@@ -117,7 +117,10 @@ async fn register(ctx: &SessionContext, root: &Path, table: &TableInfo) -> Resul
         .iter()
         .map(|f| match f.name().strip_prefix("account_") {
             Some(field) if crate::accounts::FIELDS.contains(&field) => {
-                format!("coalesce(account_field(\"accountId\", '{field}'), \"{0}\") AS \"{0}\"", f.name())
+                format!(
+                    "coalesce(account_field(\"accountId\", '{field}'), \"{0}\") AS \"{0}\"",
+                    f.name()
+                )
             }
             _ => format!("\"{}\"", f.name()),
         })

@@ -49,9 +49,8 @@ impl serde::Serialize for AccountId {
 impl<'de> serde::Deserialize<'de> for AccountId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<AccountId, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        AccountId::parse(&s).ok_or_else(|| {
-            serde::de::Error::custom(format!("expected a 12-digit account id, found {s:?}"))
-        })
+        AccountId::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("expected a 12-digit account id, found {s:?}")))
     }
 }
 

@@ -124,7 +124,10 @@ pub struct BlockPublicAccess {
 
 impl BlockPublicAccess {
     pub fn all_on(&self) -> bool {
-        self.block_public_acls && self.ignore_public_acls && self.block_public_policy && self.restrict_public_buckets
+        self.block_public_acls
+            && self.ignore_public_acls
+            && self.block_public_policy
+            && self.restrict_public_buckets
     }
 }
 

@@ -39,7 +39,7 @@ pub struct Observation {
     pub detail: String,
 }
 
-fn read<'a, T>(probe: &'a Probe<T>) -> Result<&'a T, String> {
+fn read<T>(probe: &Probe<T>) -> Result<&T, String> {
     match probe {
         Probe::Read(v) => Ok(v),
         Probe::Failed(e) => Err(e.clone()),
@@ -70,16 +70,22 @@ pub fn evaluate(facts: &[RegionFacts], required: &[Control]) -> Vec<Observation>
     let mut account_wide_done: Vec<(AccountId, Control)> = Vec::new();
     for f in facts {
         for &control in required {
-            let region = if control.account_wide() {
+            let (region, source) = if control.account_wide() {
                 if account_wide_done.contains(&(f.account_id, control)) {
                     continue;
                 }
                 account_wide_done.push((f.account_id, control));
-                String::new()
+                // Read in one region only: take the row that has it.
+                let source = facts
+                    .iter()
+                    .filter(|g| g.account_id == f.account_id)
+                    .find(|g| !matches!(g.s3_block_public_access, Probe::NotChecked))
+                    .unwrap_or(f);
+                (String::new(), source)
             } else {
-                f.region.clone()
+                (f.region.clone(), f)
             };
-            let (state, detail) = judge(f, control, &org_trails, &org_analyzers);
+            let (state, detail) = judge(source, control, &org_trails, &org_analyzers);
             out.push(Observation {
                 account_id: f.account_id,
                 region,
@@ -289,12 +295,19 @@ mod tests {
             account_id: id(account),
             region: region.into(),
             trails: Probe::Read(vec![]),
-            config_recorders: Probe::Read(vec![Recorder { name: "default".into(), recording: true }]),
+            config_recorders: Probe::Read(vec![Recorder {
+                name: "default".into(),
+                recording: true,
+            }]),
             delivery_channels: Probe::Read(vec!["default".into()]),
-            guardduty_detectors: Probe::Read(vec![Detector { id: "d1".into(), enabled: true }]),
+            guardduty_detectors: Probe::Read(vec![Detector {
+                id: "d1".into(),
+                enabled: true,
+            }]),
             securityhub: Probe::Read(Some("arn:aws:securityhub:r:a:hub/default".into())),
             securityhub_standards: Probe::Read(vec![
-                "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0".into(),
+                "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0"
+                    .into(),
             ]),
             access_analyzers: Probe::Read(vec![]),
             ebs_encryption: Probe::Read(true),
@@ -334,7 +347,10 @@ mod tests {
         let member_us = facts("333333333333", "us-east-1");
         let all = [mgmt, audit, member_eu, member_us];
         let obs = evaluate(&all, &[Control::Cloudtrail, Control::AccessAnalyzer]);
-        assert!(states(&obs, Control::Cloudtrail).iter().all(|s| s.2 == "on"), "{obs:#?}");
+        assert!(
+            states(&obs, Control::Cloudtrail).iter().all(|s| s.2 == "on"),
+            "{obs:#?}"
+        );
         assert_eq!(
             states(&obs, Control::AccessAnalyzer),
             [
@@ -356,14 +372,23 @@ mod tests {
             organization: false,
             logging: true,
         }]);
-        a.guardduty_detectors = Probe::Read(vec![Detector { id: "d9".into(), enabled: false }]);
+        a.guardduty_detectors = Probe::Read(vec![Detector {
+            id: "d9".into(),
+            enabled: false,
+        }]);
         a.securityhub = Probe::Read(None);
         let mut a2 = facts("111111111111", "eu-west-1");
         a2.trails = a.trails.clone(); // DescribeTrails lists shadow trails in every region
-        a2.s3_block_public_access = Probe::Failed("unused: account-wide read once".into());
+        a2.s3_block_public_access = Probe::NotChecked; // account-wide: read with the other region
         let b = RegionFacts::unreadable(id("222222222222"), "us-east-1", "sts:AssumeRole: AccessDenied");
-        let obs = evaluate(&[a, a2, b], &Control::ALL);
-        assert_eq!(obs.iter().filter(|o| o.control == Control::S3BlockPublicAccess).count(), 2);
+        let obs = evaluate(&[a2, a, b], &Control::ALL);
+        assert_eq!(
+            states(&obs, Control::S3BlockPublicAccess),
+            [
+                ("111111111111".into(), "".into(), "on"),
+                ("222222222222".into(), "".into(), "unknown")
+            ]
+        );
         let dir = AccountDirectory::from_csv("id,name\n111111111111,payments-prod\n").expect("csv");
         let found = gaps(&obs, &dir, 1);
         let keys: Vec<&str> = found.iter().map(|d| d.dedup_key.as_str()).collect();
@@ -379,8 +404,15 @@ mod tests {
                 "baseline.unreadable:222222222222",
             ]
         );
-        assert_eq!(found[2].summary, "payments-prod (111111111111) in us-east-1: detector d9 is suspended.");
+        assert_eq!(
+            found[2].summary,
+            "payments-prod (111111111111) in us-east-1: detector d9 is suspended."
+        );
         assert_eq!(found[2].severity, Severity::High);
-        assert!(found[6].summary.contains("sts:AssumeRole: AccessDenied"), "{}", found[6].summary);
+        assert!(
+            found[6].summary.contains("sts:AssumeRole: AccessDenied"),
+            "{}",
+            found[6].summary
+        );
     }
 }

@@ -110,7 +110,12 @@ pub fn diff(prev: &[Account], next: &[Account], first_sync: bool) -> Vec<Account
 
 /// The findings of a sync: one per change that needs a person's attention, and one per account
 /// still without an owner (the same key every sync, so it stays one finding until fixed).
-pub fn detections(changes: &[AccountChange], next: &[Account], prev: &[Account], time_ms: i64) -> Vec<Detection> {
+pub fn detections(
+    changes: &[AccountChange],
+    next: &[Account],
+    prev: &[Account],
+    time_ms: i64,
+) -> Vec<Detection> {
     let label = |id: AccountId| -> String {
         next.iter()
             .chain(prev)
@@ -136,7 +141,10 @@ pub fn detections(changes: &[AccountChange], next: &[Account], prev: &[Account],
             ChangeKind::Left => (
                 Severity::Medium,
                 "Account left the organisation",
-                format!("{who} is no longer listed by AWS Organizations (it was in {}).", c.from),
+                format!(
+                    "{who} is no longer listed by AWS Organizations (it was in {}).",
+                    c.from
+                ),
                 "Confirm the removal was planned; its logs stop arriving and SCPs no longer apply.",
             ),
             ChangeKind::Moved => (
@@ -148,7 +156,10 @@ pub fn detections(changes: &[AccountChange], next: &[Account], prev: &[Account],
             ChangeKind::Renamed => (
                 Severity::Low,
                 "Account renamed",
-                format!("Account {} was renamed from {:?} to {:?}.", c.account_id, c.from, c.to),
+                format!(
+                    "Account {} was renamed from {:?} to {:?}.",
+                    c.account_id, c.from, c.to
+                ),
                 "Confirm the new name with the account's owner.",
             ),
             ChangeKind::Suspended => (
@@ -185,7 +196,10 @@ pub fn detections(changes: &[AccountChange], next: &[Account], prev: &[Account],
             evidence: serde_json::json!({"change": c.kind.as_str(), "from": c.from, "to": c.to}).to_string(),
         });
     }
-    for a in next.iter().filter(|a| a.owner.is_empty() && a.status == AccountStatus::Active) {
+    for a in next
+        .iter()
+        .filter(|a| a.owner.is_empty() && a.status == AccountStatus::Active)
+    {
         out.push(owner_missing(a, time_ms));
     }
     out
@@ -231,13 +245,23 @@ mod tests {
     fn kinds(changes: &[AccountChange]) -> Vec<(String, &'static str, String, String)> {
         changes
             .iter()
-            .map(|c| (c.account_id.to_string(), c.kind.as_str(), c.from.clone(), c.to.clone()))
+            .map(|c| {
+                (
+                    c.account_id.to_string(),
+                    c.kind.as_str(),
+                    c.from.clone(),
+                    c.to.clone(),
+                )
+            })
             .collect()
     }
 
     #[test]
     fn first_sync_discovers_and_flags_missing_owners() {
-        let next = [acct("111111111111", "a", "Root", "o@x"), acct("222222222222", "b", "Root/W", "")];
+        let next = [
+            acct("111111111111", "a", "Root", "o@x"),
+            acct("222222222222", "b", "Root/W", ""),
+        ];
         let changes = diff(&[], &next, true);
         assert_eq!(
             kinds(&changes),
@@ -250,7 +274,11 @@ mod tests {
         let found = detections(&changes, &next, &[], 5);
         let keys: Vec<&str> = found.iter().map(|d| d.dedup_key.as_str()).collect();
         assert_eq!(keys, ["account.owner_missing:222222222222"]);
-        assert!(found[0].summary.starts_with("b (222222222222) in Root/W"), "{}", found[0].summary);
+        assert!(
+            found[0].summary.starts_with("b (222222222222) in Root/W"),
+            "{}",
+            found[0].summary
+        );
     }
 
     #[test]
@@ -276,7 +304,12 @@ mod tests {
                 ("111111111111".into(), "moved", "Root/A".into(), "Root/B".into()),
                 ("222222222222".into(), "renamed", "b".into(), "b2".into()),
                 ("222222222222".into(), "owner_missing", "o@x".into(), "".into()),
-                ("333333333333".into(), "suspended", "ACTIVE".into(), "SUSPENDED".into()),
+                (
+                    "333333333333".into(),
+                    "suspended",
+                    "ACTIVE".into(),
+                    "SUSPENDED".into()
+                ),
                 ("444444444444".into(), "owner_set", "".into(), "new@x".into()),
                 ("555555555555".into(), "joined", "".into(), "Root/A".into()),
             ]
@@ -294,11 +327,20 @@ mod tests {
             ]
         );
         let renamed = &found[1];
-        assert_eq!(renamed.summary, "Account 222222222222 was renamed from \"b\" to \"b2\".");
+        assert_eq!(
+            renamed.summary,
+            "Account 222222222222 was renamed from \"b\" to \"b2\"."
+        );
 
         let left = diff(&next, &next[1..], false);
-        assert_eq!(kinds(&left), [("111111111111".into(), "left", "Root/B".into(), "".into())]);
+        assert_eq!(
+            kinds(&left),
+            [("111111111111".into(), "left", "Root/B".into(), "".into())]
+        );
         let found = detections(&left, &next[1..], &next, 10);
-        assert_eq!(found[0].summary, "a (111111111111) is no longer listed by AWS Organizations (it was in Root/B).");
+        assert_eq!(
+            found[0].summary,
+            "a (111111111111) is no longer listed by AWS Organizations (it was in Root/B)."
+        );
     }
 }

@@ -106,7 +106,10 @@ mod tests {
     }
 
     fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     pub(crate) fn snapshot() -> OrgSnapshot {
@@ -140,7 +143,12 @@ mod tests {
                 unit("ou-p", "Prod", Some("ou-w"), &[("environment", "prod")]),
             ],
             accounts: vec![
-                account("222222222222", "payments-prod", "ou-p", &[("TEAM", "payments"), ("Owner", "a@x.io")]),
+                account(
+                    "222222222222",
+                    "payments-prod",
+                    "ou-p",
+                    &[("TEAM", "payments"), ("Owner", "a@x.io")],
+                ),
                 account("111111111111", "management", "r-1", &[]),
                 account("333333333333", "shared", "ou-w", &[("team", " ")]),
             ],
@@ -155,7 +163,12 @@ mod tests {
         assert_eq!(ids, ["111111111111", "222222222222", "333333333333"]);
         let pay = &accounts[1];
         assert_eq!(
-            (pay.ou.as_str(), pay.team.as_str(), pay.env.as_str(), pay.owner.as_str()),
+            (
+                pay.ou.as_str(),
+                pay.team.as_str(),
+                pay.env.as_str(),
+                pay.owner.as_str()
+            ),
             ("Root/Workloads/Prod", "payments", "prod", "a@x.io")
         );
         // A blank tag does not count: the OU's team applies.
@@ -188,7 +201,10 @@ mod tests {
         let merged = apply_overrides(accounts, &overrides);
         assert_eq!(merged.len(), 4);
         assert_eq!(merged[2].name, "shared", "an empty override keeps the org's name");
-        assert_eq!((merged[2].team.as_str(), merged[2].channel.as_str()), ("shared-infra", "#infra"));
+        assert_eq!(
+            (merged[2].team.as_str(), merged[2].channel.as_str()),
+            ("shared-infra", "#infra")
+        );
         assert_eq!(merged[3].name, "partner");
     }
 }

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use parapet_model::org::OrgUnit as OrgUnitInfo;
-use parapet_model::{Account, AccountDirectory, AccountId, AccountStatus, DelegatedAdmin, OrgAccount, OrgInfo, OrgSnapshot};
+use parapet_model::{
+    Account, AccountDirectory, AccountId, AccountStatus, DelegatedAdmin, OrgAccount, OrgInfo, OrgSnapshot,
+};
 
 use crate::rng::Rng;
 use crate::SimConfig;

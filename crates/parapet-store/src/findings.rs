@@ -182,7 +182,14 @@ mod tests {
             source: "test".into(),
             organization_id: "o-1".into(),
         };
-        let missing = |t| detection("account.owner_missing:111111111111", "account.owner_missing", "111111111111", t);
+        let missing = |t| {
+            detection(
+                "account.owner_missing:111111111111",
+                "account.owner_missing",
+                "111111111111",
+                t,
+            )
+        };
         let history = [HistoryEntry {
             time_ms: 1,
             account_id: a.id,
@@ -191,23 +198,58 @@ mod tests {
             to: "Root".into(),
         }];
         store
-            .record_sync(&sync(1), &[a.clone()], &history, &[missing(1)], &["account.owner_missing"])
+            .record_sync(
+                &sync(1),
+                std::slice::from_ref(&a),
+                &history,
+                &[missing(1)],
+                &["account.owner_missing"],
+            )
             .expect("sync 1");
         store
-            .record_sync(&sync(2), &[a.clone()], &[], &[missing(2)], &["account.owner_missing"])
+            .record_sync(
+                &sync(2),
+                std::slice::from_ref(&a),
+                &[],
+                &[missing(2)],
+                &["account.owner_missing"],
+            )
             .expect("sync 2");
         let f = store.findings(&FindingFilter::default()).expect("list");
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].count, f[0].first_seen_ms, f[0].last_seen_ms, f[0].status.as_str()), (2, 1, 2, "new"));
+        assert_eq!(
+            (
+                f[0].count,
+                f[0].first_seen_ms,
+                f[0].last_seen_ms,
+                f[0].status.as_str()
+            ),
+            (2, 1, 2, "new")
+        );
         // The owner was set: the finding resolves.
         store
-            .record_sync(&sync(3), &[a.clone()], &[], &[], &["account.owner_missing"])
+            .record_sync(
+                &sync(3),
+                std::slice::from_ref(&a),
+                &[],
+                &[],
+                &["account.owner_missing"],
+            )
             .expect("sync 3");
         let f = store.findings(&FindingFilter::default()).expect("list");
-        assert_eq!((f[0].status.as_str(), f[0].status_reason.as_deref()), ("resolved", Some("no longer detected")));
+        assert_eq!(
+            (f[0].status.as_str(), f[0].status_reason.as_deref()),
+            ("resolved", Some("no longer detected"))
+        );
         // ...and comes back.
         store
-            .record_sync(&sync(4), &[a.clone()], &[], &[missing(4)], &["account.owner_missing"])
+            .record_sync(
+                &sync(4),
+                std::slice::from_ref(&a),
+                &[],
+                &[missing(4)],
+                &["account.owner_missing"],
+            )
             .expect("sync 4");
         let f = store.findings(&FindingFilter::default()).expect("list");
         assert_eq!((f[0].status.as_str(), f[0].count), ("new", 3));
@@ -215,7 +257,14 @@ mod tests {
         store.record_sync(&sync(5), &[], &[], &[], &[]).expect("sync 5");
         let reg = store.registry().expect("registry");
         assert_eq!(reg[0].removed_ms, Some(5));
-        assert_eq!(store.registry_directory().expect("dir").get(&a.id).map(|a| a.name.as_str()), Some("a"));
+        assert_eq!(
+            store
+                .registry_directory()
+                .expect("dir")
+                .get(&a.id)
+                .map(|a| a.name.as_str()),
+            Some("a")
+        );
         assert_eq!(store.account_history(Some(a.id)).expect("history").len(), 1);
         assert_eq!(store.last_sync().expect("last").map(|s| s.time_ms), Some(5));
     }
@@ -226,8 +275,18 @@ mod tests {
         let one = AccountId::parse("111111111111").expect("id");
         let two = AccountId::parse("222222222222").expect("id");
         let gaps = [
-            detection("baseline.guardduty:111111111111:us-east-1", "baseline.guardduty", "111111111111", 1),
-            detection("baseline.guardduty:222222222222:us-east-1", "baseline.guardduty", "222222222222", 1),
+            detection(
+                "baseline.guardduty:111111111111:us-east-1",
+                "baseline.guardduty",
+                "111111111111",
+                1,
+            ),
+            detection(
+                "baseline.guardduty:222222222222:us-east-1",
+                "baseline.guardduty",
+                "222222222222",
+                1,
+            ),
         ];
         store
             .record_baseline(&[one, two], &[], &gaps, &["baseline.guardduty"], 1)
@@ -242,7 +301,13 @@ mod tests {
                 ..FindingFilter::default()
             })
             .expect("list");
-        let states: Vec<(Option<&str>, &str)> = f.iter().map(|f| (f.account_id.as_deref(), f.status.as_str())).collect();
-        assert_eq!(states, [(Some("111111111111"), "resolved"), (Some("222222222222"), "new")]);
+        let states: Vec<(Option<&str>, &str)> = f
+            .iter()
+            .map(|f| (f.account_id.as_deref(), f.status.as_str()))
+            .collect();
+        assert_eq!(
+            states,
+            [(Some("111111111111"), "resolved"), (Some("222222222222"), "new")]
+        );
     }
 }

@@ -11,11 +11,11 @@ mod ledger;
 mod migrations;
 mod registry;
 
+pub use findings::{FindingFilter, StoredFinding};
 pub use ledger::{
     BatchCommit, FileRecord, FileState, LedgerObject, LiveFile, ObjectRecord, ObjectStatus, PendingFile,
     QuarantineEntry,
 };
-pub use findings::{FindingFilter, StoredFinding};
 pub use registry::{BaselineRow, HistoryEntry, RegisteredAccount, SyncInfo};
 
 use std::path::Path;

@@ -99,7 +99,9 @@ impl Store {
     /// The accounts for enrichment: every account ever synced, including those that left (old
     /// data still names them).
     pub fn registry_directory(&self) -> Result<AccountDirectory> {
-        Ok(AccountDirectory::new(self.registry()?.into_iter().map(|r| r.account)))
+        Ok(AccountDirectory::new(
+            self.registry()?.into_iter().map(|r| r.account),
+        ))
     }
 
     /// The last sync, if any.
@@ -135,7 +137,13 @@ impl Store {
         tx.execute(
             "INSERT INTO registry_syncs (time_ms, source, organization_id, accounts, changes)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![sync.time_ms, sync.source, sync.organization_id, accounts.len() as i64, history.len() as i64],
+            params![
+                sync.time_ms,
+                sync.source,
+                sync.organization_id,
+                accounts.len() as i64,
+                history.len() as i64
+            ],
         )?;
         let sync_id = tx.last_insert_rowid();
         {
@@ -175,14 +183,24 @@ impl Store {
                 .filter(|id| !present.contains(&id.as_str()))
                 .collect();
             for id in gone {
-                tx.execute("UPDATE accounts SET removed_ms = ?1 WHERE id = ?2", params![sync.time_ms, id])?;
+                tx.execute(
+                    "UPDATE accounts SET removed_ms = ?1 WHERE id = ?2",
+                    params![sync.time_ms, id],
+                )?;
             }
             let mut hist = tx.prepare(
                 "INSERT INTO account_history (sync_id, time_ms, account_id, change, from_value, to_value)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for h in history {
-                hist.execute(params![sync_id, h.time_ms, h.account_id.as_str(), h.change, h.from, h.to])?;
+                hist.execute(params![
+                    sync_id,
+                    h.time_ms,
+                    h.account_id.as_str(),
+                    h.change,
+                    h.from,
+                    h.to
+                ])?;
             }
         }
         crate::findings::upsert_all(&tx, detections, sync.time_ms)?;
@@ -240,7 +258,14 @@ impl Store {
                     detail = excluded.detail, checked_ms = excluded.checked_ms",
             )?;
             for r in rows {
-                insert.execute(params![r.account_id.as_str(), r.region, r.control, r.state, r.detail, r.checked_ms])?;
+                insert.execute(params![
+                    r.account_id.as_str(),
+                    r.region,
+                    r.control,
+                    r.state,
+                    r.detail,
+                    r.checked_ms
+                ])?;
             }
         }
         crate::findings::upsert_all(&tx, detections, time_ms)?;
@@ -261,7 +286,14 @@ impl Store {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, region, control, state, detail, checked_ms): (String, String, String, String, String, i64) = row?;
+            let (id, region, control, state, detail, checked_ms): (
+                String,
+                String,
+                String,
+                String,
+                String,
+                i64,
+            ) = row?;
             if let Some(account_id) = AccountId::parse(&id) {
                 out.push(BaselineRow {
                     account_id,

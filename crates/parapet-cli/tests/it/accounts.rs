@@ -18,8 +18,16 @@ fn names_learned_after_ingest_show_in_queries() {
     let tmp = tempfile::tempdir().expect("tmp");
     let logs = simulate(&tmp.path().join("bucket"), 6, 1, 40);
     let data = tmp.path().join("data");
-    ok(parapet().arg("--data-dir").arg(&data).arg("--quiet").arg("ingest").arg(&logs));
-    let before = query(&data, "SELECT count(*) AS n FROM cloudtrail WHERE account_name IS NOT NULL");
+    ok(parapet()
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--quiet")
+        .arg("ingest")
+        .arg(&logs));
+    let before = query(
+        &data,
+        "SELECT count(*) AS n FROM cloudtrail WHERE account_name IS NOT NULL",
+    );
     assert_eq!(before[0]["n"], 0, "nothing is known before the sync");
 
     let snapshot = tmp.path().join("bucket/organization.json");
@@ -35,7 +43,10 @@ fn names_learned_after_ingest_show_in_queries() {
     for a in org["accounts"].as_array().expect("accounts") {
         expected.insert(
             a["id"].as_str().expect("id").to_string(),
-            (a["name"].as_str().expect("name").to_string(), a["tags"]["team"].as_str().unwrap_or("").to_string()),
+            (
+                a["name"].as_str().expect("name").to_string(),
+                a["tags"]["team"].as_str().unwrap_or("").to_string(),
+            ),
         );
     }
     let rows = query(
@@ -47,19 +58,28 @@ fn names_learned_after_ingest_show_in_queries() {
         let (name, team) = &expected[r["accountid"].as_str().expect("id")];
         assert_eq!(r["account_name"].as_str(), Some(name.as_str()));
         assert_eq!(r["account_team"].as_str(), Some(team.as_str()));
-        assert!(r["account_channel"].as_str().is_some_and(|c| c.starts_with('#')), "{r}");
+        assert!(
+            r["account_channel"].as_str().is_some_and(|c| c.starts_with('#')),
+            "{r}"
+        );
     }
-    let frozen = query(&data, "SELECT count(*) AS n FROM cloudtrail_ocsf WHERE account_name IS NOT NULL");
+    let frozen = query(
+        &data,
+        "SELECT count(*) AS n FROM cloudtrail_ocsf WHERE account_name IS NOT NULL",
+    );
     assert_eq!(frozen[0]["n"], 0, "the files are not rewritten");
     // The registry table, for joins (also from DuckDB: lake/accounts/accounts.parquet).
     let n = query(&data, "SELECT count(*) AS n FROM accounts WHERE NOT removed");
     assert_eq!(n[0]["n"], 6);
 
     // list filters and show.
-    let list = json(&ok(parapet()
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["accounts", "list", "--json", "--ou", "Root/Security"])));
+    let list = json(&ok(parapet().arg("--data-dir").arg(&data).args([
+        "accounts",
+        "list",
+        "--json",
+        "--ou",
+        "Root/Security",
+    ])));
     let names: Vec<&str> = list
         .as_array()
         .expect("array")
@@ -67,7 +87,10 @@ fn names_learned_after_ingest_show_in_queries() {
         .filter_map(|a| a["name"].as_str())
         .collect();
     assert_eq!(names.len(), 2, "{list}");
-    assert!(names.contains(&"log-archive") && names.contains(&"audit"), "{names:?}");
+    assert!(
+        names.contains(&"log-archive") && names.contains(&"audit"),
+        "{names:?}"
+    );
     let shown = json(&ok(parapet()
         .arg("--data-dir")
         .arg(&data)
@@ -100,5 +123,468 @@ fn a_bad_snapshot_is_named() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("org.json: not an organisation snapshot"), "{err}");
-    assert!(err.contains("expected a 12-digit account id, found \"12\""), "{err}");
+    assert!(
+        err.contains("expected a 12-digit account id, found \"12\""),
+        "{err}"
+    );
+}
+
+/// `org_fixture.py`: moto with an organisation of 55 accounts, changed on command (see the
+/// script's docstring for what it adds to moto and why).
+struct OrgFixture {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    endpoint: String,
+    analyzer_endpoint: String,
+    _config_dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+}
+
+impl OrgFixture {
+    fn start() -> OrgFixture {
+        use std::io::BufRead;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/org_fixture.py");
+        let mut child = std::process::Command::new(crate::support::venv_bin().join("python"))
+            .args([script, "--port", "0", "--analyzer-port", "0"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the fixture starts");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("ready line");
+        let ready = json(&line);
+        assert_eq!(ready["ready"], true, "{line}");
+        let config_dir = tempfile::tempdir().expect("tmp");
+        let config = config_dir.path().join("parapet.toml");
+        std::fs::write(
+            &config,
+            "version = 1\n[accounts]\nrole_name = \"ParapetAudit\"\nexternal_id = \"parapet-test\"\n\
+             regions = [\"us-east-1\", \"eu-west-1\"]\nconcurrency = 6\n",
+        )
+        .expect("config");
+        OrgFixture {
+            child,
+            stdin,
+            stdout,
+            endpoint: format!("http://127.0.0.1:{}", ready["port"]),
+            analyzer_endpoint: format!("http://127.0.0.1:{}", ready["analyzer_port"]),
+            _config_dir: config_dir,
+            config,
+        }
+    }
+
+    fn cmd(&mut self, command: Value) -> Value {
+        use std::io::{BufRead, Write};
+        writeln!(self.stdin, "{command}").expect("write command");
+        self.stdin.flush().expect("flush");
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("answer");
+        let answer = json(&line);
+        assert!(answer.get("error").is_none(), "{command} failed: {line}");
+        answer["ok"].clone()
+    }
+
+    /// `parapet` as the management account (moto's default credentials), with the fixture's
+    /// config and `data` as its data folder.
+    fn parapet(&self, data: &std::path::Path) -> std::process::Command {
+        let mut cmd = parapet();
+        cmd.env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ENDPOINT_URL_ACCESSANALYZER", &self.analyzer_endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--data-dir")
+            .arg(data);
+        cmd
+    }
+}
+
+impl Drop for OrgFixture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn by_id(list: &Value) -> BTreeMap<String, Value> {
+    list.as_array()
+        .expect("array")
+        .iter()
+        .map(|a| (a["id"].as_str().expect("id").to_string(), a.clone()))
+        .collect()
+}
+
+#[test]
+fn organizations_sync_on_moto_with_history_and_findings() {
+    let mut fx = OrgFixture::start();
+    let manifest = fx.cmd(serde_json::json!({"cmd": "build", "accounts": 55}));
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+
+    let first = json(&ok(fx.parapet(&data).args(["accounts", "sync", "--json"])));
+    assert_eq!(first["accounts"], 55);
+    assert_eq!(first["source"], "organizations");
+    assert_eq!(first["organization_id"], manifest["organization_id"]);
+    let audit = manifest["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["name"] == "audit")
+        .expect("audit account");
+    assert_eq!(first["delegated_administrators"][0]["accountId"], audit["id"]);
+    assert!(first["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .all(|c| c["kind"] == "discovered" || c["kind"] == "owner_missing"));
+
+    // Every account with its name, OU path and the tags that mean team, env, owner, channel
+    // (the account's own, else inherited from the nearest OU, keys in any case).
+    let listed = by_id(&json(&ok(fx.parapet(&data).args(["accounts", "list", "--json"]))));
+    let expected = by_id(&manifest["accounts"]);
+    assert_eq!(listed.len(), 55);
+    for (id, want) in &expected {
+        let got = &listed[id];
+        for (field, key) in [
+            ("name", "name"),
+            ("ou", "ou_path"),
+            ("team", "team"),
+            ("env", "env"),
+            ("owner", "owner"),
+            ("channel", "channel"),
+            ("email", "email"),
+        ] {
+            assert_eq!(got[field], want[key], "account {id} field {field}: {got}");
+        }
+    }
+    let no_owner: Vec<&String> = expected
+        .iter()
+        .filter(|(_, a)| a["owner"] == "")
+        .map(|(id, _)| id)
+        .collect();
+    assert!(no_owner.len() >= 3);
+    let mut owner_findings: Vec<&str> = first["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule_id"] == "account.owner_missing")
+        .filter_map(|f| f["account_id"].as_str())
+        .collect();
+    owner_findings.sort();
+    assert_eq!(
+        owner_findings,
+        no_owner.iter().map(|s| s.as_str()).collect::<Vec<_>>()
+    );
+
+    // Filters: OU subtree, team, tag.
+    let prod = json(&ok(fx.parapet(&data).args([
+        "accounts",
+        "list",
+        "--json",
+        "--ou",
+        "Root/Workloads/Prod",
+    ])));
+    let want_prod = expected
+        .values()
+        .filter(|a| {
+            a["ou_path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("Root/Workloads/Prod"))
+        })
+        .count();
+    assert_eq!(prod.as_array().expect("array").len(), want_prod);
+    assert!(want_prod > 5);
+    let sandbox = json(&ok(fx.parapet(&data).args([
+        "accounts",
+        "list",
+        "--json",
+        "--team",
+        "sandbox-team",
+    ])));
+    let want_sandbox = expected.values().filter(|a| a["team"] == "sandbox-team").count();
+    assert_eq!(sandbox.as_array().expect("array").len(), want_sandbox);
+
+    // Between two syncs: one account renamed, one moved, one loses its owner tag, one closed.
+    let members: Vec<&Value> = manifest["accounts"].as_array().expect("accounts")[1..]
+        .iter()
+        .collect();
+    let renamed = members
+        .iter()
+        .find(|a| a["name"] == "payments-prod-01")
+        .expect("payments-prod-01");
+    let moved = members
+        .iter()
+        .find(|a| a["name"] == "web-prod-01")
+        .expect("web-prod-01");
+    let closed = members
+        .iter()
+        .find(|a| a["name"] == "legacy-01")
+        .expect("legacy-01");
+    let unowned = members
+        .iter()
+        .find(|a| {
+            a["owner"] != ""
+                && a["ou_path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("Root/Workloads"))
+                && a["name"] != "web-prod-01"
+                && a["name"] != "payments-prod-01"
+        })
+        .expect("an owned workload account");
+    let id = |a: &Value| a["id"].as_str().expect("id").to_string();
+    fx.cmd(serde_json::json!({"cmd": "rename", "id": id(renamed), "name": "payments-prod-primary"}));
+    fx.cmd(serde_json::json!({"cmd": "move", "id": id(moved), "ou_path": "Root/Sandbox"}));
+    fx.cmd(serde_json::json!({"cmd": "untag", "id": id(unowned), "key": "owner"}));
+    fx.cmd(serde_json::json!({"cmd": "untag", "id": id(unowned), "key": "Owner"}));
+    fx.cmd(serde_json::json!({"cmd": "close", "id": id(closed)}));
+
+    let second = json(&ok(fx.parapet(&data).args(["accounts", "sync", "--json"])));
+    assert_eq!(second["first_sync"], false);
+    let changes: Vec<(String, String, String, String)> = second["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["kind"] != "team_changed")
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+            (s("account_id"), s("kind"), s("from"), s("to"))
+        })
+        .collect();
+    let mut want = vec![
+        (
+            id(renamed),
+            "renamed".into(),
+            "payments-prod-01".into(),
+            "payments-prod-primary".into(),
+        ),
+        (
+            id(moved),
+            "moved".into(),
+            moved["ou_path"].as_str().expect("path").to_string(),
+            "Root/Sandbox".into(),
+        ),
+        (
+            id(unowned),
+            "owner_missing".into(),
+            unowned["owner"].as_str().expect("owner").to_string(),
+            String::new(),
+        ),
+        (id(closed), "closed".into(), "ACTIVE".into(), "CLOSED".into()),
+    ];
+    want.sort();
+    let mut got = changes.clone();
+    got.sort();
+    assert_eq!(got, want);
+    let keys: Vec<&str> = second["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["dedup_key"].as_str())
+        .collect();
+    for key in [
+        format!("account.renamed:{}:payments-prod-primary", id(renamed)),
+        format!("account.moved:{}:Root/Sandbox", id(moved)),
+        format!("account.closed:{}:CLOSED", id(closed)),
+        format!("account.owner_missing:{}", id(unowned)),
+    ] {
+        assert!(keys.contains(&key.as_str()), "{key} not in {keys:?}");
+    }
+
+    // History of the renamed account; its new name in the lake's registry table.
+    let history = json(&ok(fx.parapet(&data).args([
+        "accounts",
+        "history",
+        "--json",
+        "payments-prod-primary",
+    ])));
+    let kinds: Vec<&str> = history
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|h| h["change"].as_str())
+        .collect();
+    assert_eq!(kinds, ["discovered", "renamed"]);
+    let rows = query(
+        &data,
+        &format!(
+            "SELECT name, ou, status FROM accounts WHERE id = '{}'",
+            id(renamed)
+        ),
+    );
+    assert_eq!(rows[0]["name"], "payments-prod-primary");
+    let rows = query(
+        &data,
+        &format!("SELECT ou, status FROM accounts WHERE id = '{}'", id(closed)),
+    );
+    assert_eq!(rows[0]["status"], "CLOSED");
+    let shown = json(&ok(fx.parapet(&data).args([
+        "accounts",
+        "show",
+        "--json",
+        &id(unowned),
+    ])));
+    let open: Vec<&str> = shown["open_findings"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert!(open.contains(&"account.owner_missing"), "{shown}");
+}
+
+#[test]
+fn baseline_through_assumed_roles_on_moto() {
+    let mut fx = OrgFixture::start();
+    let manifest = fx.cmd(serde_json::json!({"cmd": "build", "accounts": 55}));
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    ok(fx.parapet(&data).args(["--quiet", "accounts", "sync"]));
+
+    let out = run(fx.parapet(&data).args(["accounts", "baseline", "--json"]));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "some accounts cannot be entered: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&String::from_utf8_lossy(&out.stdout));
+    let missing: Vec<String> = manifest["missing_role"]
+        .as_array()
+        .expect("missing_role")
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    assert_eq!(missing.len(), 2);
+    // A per-account error for each account without the role; every other account finished.
+    let mut errors: Vec<(String, String)> = report["access_errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["account_id"].as_str().unwrap_or_default().to_string(),
+                e["code"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    errors.sort();
+    let mut want_errors: Vec<(String, String)> = missing
+        .iter()
+        .map(|m| (m.clone(), "AccessDenied".to_string()))
+        .collect();
+    want_errors.sort();
+    assert_eq!(errors, want_errors);
+    let err = &report["access_errors"][0];
+    assert!(
+        err["role_arn"]
+            .as_str()
+            .is_some_and(|r| r.ends_with(":role/ParapetAudit")),
+        "{err}"
+    );
+
+    // Every account × region × control with a role agrees with how the fixture set it up —
+    // through moto where it has the API, recorded responses where it does not.
+    let mut got = BTreeMap::new();
+    let mut details = BTreeMap::new();
+    for o in report["observations"].as_array().expect("observations") {
+        let key = (
+            o["account_id"].as_str().unwrap_or_default().to_string(),
+            o["region"].as_str().unwrap_or_default().to_string(),
+            o["control"].as_str().unwrap_or_default().to_string(),
+        );
+        got.insert(key.clone(), o["state"].as_str().unwrap_or_default().to_string());
+        details.insert(key, o["detail"].as_str().unwrap_or_default().to_string());
+    }
+    let mut compared = 0;
+    for b in manifest["baseline"].as_array().expect("baseline") {
+        let key = (
+            b["account_id"].as_str().unwrap_or_default().to_string(),
+            b["region"].as_str().unwrap_or_default().to_string(),
+            b["control"].as_str().unwrap_or_default().to_string(),
+        );
+        assert_eq!(
+            got.get(&key).map(String::as_str),
+            b["state"].as_str(),
+            "{key:?}: {:?}",
+            details.get(&key)
+        );
+        compared += 1;
+    }
+    assert!(compared > 50 * 17, "{compared}");
+    // An account that cannot be entered is unknown, except where an organisation-wide
+    // resource read elsewhere covers it (the organisation trail; the organisation analyzer in
+    // us-east-1).
+    for ((account, region, control), state) in &got {
+        if missing.contains(account) {
+            let covered = control == "cloudtrail" || (control == "access_analyzer" && region == "us-east-1");
+            assert_eq!(
+                state,
+                if covered { "on" } else { "unknown" },
+                "{account} {region} {control}"
+            );
+        }
+    }
+    // One session per member account (the management account uses its own credentials),
+    // reused for the second region.
+    let members_with_role = manifest["accounts"].as_array().expect("accounts").len() - 1 - missing.len();
+    assert_eq!(report["sessions"]["assumed"], members_with_role);
+    assert!(report["sessions"]["reused"].as_u64().unwrap_or(0) >= members_with_role as u64);
+
+    // Gaps are findings; the unreadable accounts too.
+    let findings = report["findings"].as_array().expect("findings");
+    let off = got.values().filter(|s| *s == "off").count();
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f["rule_id"] != "baseline.unreadable")
+            .count(),
+        off
+    );
+    let unreadable: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "baseline.unreadable")
+        .filter_map(|f| f["account_id"].as_str())
+        .collect();
+    assert_eq!(unreadable.len(), 2);
+
+    // The role disappears from one more account: it fails alone, the others still finish.
+    let victim = manifest["accounts"].as_array().expect("accounts")[1..]
+        .iter()
+        .find(|a| a["has_role"] == true)
+        .expect("an account with the role");
+    let victim_id = victim["id"].as_str().expect("id").to_string();
+    fx.cmd(serde_json::json!({"cmd": "remove_role", "id": victim_id}));
+    let out = run(fx
+        .parapet(&data)
+        .args(["accounts", "baseline", "--json", "--gaps"]));
+    assert_eq!(out.status.code(), Some(3));
+    let again = json(&String::from_utf8_lossy(&out.stdout));
+    let failed: Vec<&str> = again["access_errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["account_id"].as_str())
+        .collect();
+    assert_eq!(failed.len(), 3);
+    assert!(failed.contains(&victim_id.as_str()));
+    assert!(
+        again["observations"]
+            .as_array()
+            .expect("obs")
+            .iter()
+            .all(|o| o["state"] != "on"),
+        "--gaps shows only gaps"
+    );
+    // The last coverage is kept in the state database.
+    let last = json(&ok(fx
+        .parapet(&data)
+        .args(["accounts", "baseline", "--last", "--json"])));
+    assert!(last.as_array().expect("rows").len() >= compared);
 }

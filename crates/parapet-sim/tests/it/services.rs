@@ -547,9 +547,9 @@ fn config_securityhub_and_health_files() {
     }
     assert!(!issues.is_empty());
     for ((arn, region), reached) in &issues {
-        for a in org["accounts"].as_array().unwrap() {
-            if a["regions"].as_array().unwrap().iter().any(|r| r == region) {
-                let id = a["id"].as_str().unwrap();
+        for (id, regions) in org["accountRegions"].as_object().unwrap() {
+            if regions.as_array().unwrap().iter().any(|r| r == region) {
+                let id = id.as_str();
                 for status in ["open", "closed"] {
                     assert!(reached.contains(&(id, status)), "{arn} not {status} for {id}");
                 }
