@@ -165,7 +165,8 @@ pub struct IngestArgs {
     /// Folders, files or s3://bucket/prefix URLs.
     #[arg(required_unless_present = "sqs")]
     pub sources: Vec<String>,
-    /// accounts.csv with id,name,team,env,owner,ou[,channel] (overrides accounts.csv of the config).
+    /// accounts.csv with id,name,team,env,owner,ou[,channel], merged on top of the account
+    /// registry (replaces accounts.csv of the config).
     #[arg(long)]
     pub accounts: Option<PathBuf>,
     /// Decoding threads (0 = one per core).

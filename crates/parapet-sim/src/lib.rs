@@ -3,7 +3,9 @@
 //! collect there.
 //!
 //! [`simulate`] writes, under an output folder:
-//! - `accounts.csv` (parapet's account registry format) and `organization.json`;
+//! - `accounts.csv` (parapet's account override format) and `organization.json` (the
+//!   organisation as a `parapet_model::OrgSnapshot`, which `parapet accounts sync --from` reads,
+//!   plus what only the simulator knows: Log Archive and audit accounts, each account's regions);
 //! - `logs/<org>/AWSLogs/<org>/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`, one gzip'd
 //!   `{"Records":[…]}` per account, region and 5-minute window, plus hourly
 //!   `CloudTrail-Digest/` files;
