@@ -447,17 +447,15 @@ fn baseline(
     let observations = parapet_registry::evaluate(&read.facts, &required);
     let time_ms = now_ms();
     let findings = parapet_registry::gaps(&observations, &directory, time_ms);
-    let rows: Vec<BaselineRow> = observations
-        .iter()
-        .map(|o| BaselineRow {
-            account_id: o.account_id,
-            region: o.region.clone(),
-            control: o.control.to_string(),
-            state: o.state.as_str().to_string(),
-            detail: o.detail.clone(),
-            checked_ms: time_ms,
-        })
-        .collect();
+    let row = |o: &Observation| BaselineRow {
+        account_id: o.account_id,
+        region: o.region.clone(),
+        control: o.control.to_string(),
+        state: o.state.as_str().to_string(),
+        detail: o.detail.clone(),
+        checked_ms: time_ms,
+    };
+    let rows: Vec<BaselineRow> = observations.iter().map(row).collect();
     let mut standing: Vec<String> = Control::ALL.iter().map(|c| format!("baseline.{c}")).collect();
     standing.push(parapet_registry::baseline::UNREADABLE_RULE.to_string());
     let standing: Vec<&str> = standing.iter().map(String::as_str).collect();
@@ -479,17 +477,7 @@ fn baseline(
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        let rows: Vec<BaselineRow> = shown
-            .iter()
-            .map(|o| BaselineRow {
-                account_id: o.account_id,
-                region: o.region.clone(),
-                control: o.control.to_string(),
-                state: o.state.as_str().to_string(),
-                detail: o.detail.clone(),
-                checked_ms: time_ms,
-            })
-            .collect();
+        let rows: Vec<BaselineRow> = shown.iter().map(|o| row(o)).collect();
         print_baseline_rows(&rows, &directory);
         if !cli.quiet {
             let off = observations.iter().filter(|o| o.state == State::Off).count();

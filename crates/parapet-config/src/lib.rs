@@ -100,10 +100,10 @@ impl Default for TagKeysConfig {
     fn default() -> Self {
         let v = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect();
         TagKeysConfig {
-            team: v(&["team", "owning-team", "cost-center"]),
-            env: v(&["env", "environment", "stage"]),
-            owner: v(&["owner", "owner-email", "contact"]),
-            channel: v(&["notification-channel", "slack-channel", "channel"]),
+            team: v(parapet_model::org::default_tag_keys::TEAM),
+            env: v(parapet_model::org::default_tag_keys::ENV),
+            owner: v(parapet_model::org::default_tag_keys::OWNER),
+            channel: v(parapet_model::org::default_tag_keys::CHANNEL),
         }
     }
 }

@@ -10,6 +10,15 @@ use std::collections::BTreeMap;
 
 use crate::{AccountId, AccountStatus};
 
+/// The tag keys that mean team, env, owner and notification channel unless configured
+/// otherwise (`accounts.tag_keys`), tried in order.
+pub mod default_tag_keys {
+    pub const TEAM: &[&str] = &["team", "owning-team", "cost-center"];
+    pub const ENV: &[&str] = &["env", "environment", "stage"];
+    pub const OWNER: &[&str] = &["owner", "owner-email", "contact"];
+    pub const CHANNEL: &[&str] = &["notification-channel", "slack-channel", "channel"];
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrgSnapshot {
