@@ -406,7 +406,7 @@ fn baseline(
     }
     let accounts: Vec<_> = select(&registry, filter)?
         .into_iter()
-        .filter(|r| r.account.status == AccountStatus::Active)
+        .filter(|r| r.removed_ms.is_none() && r.account.status == AccountStatus::Active)
         .map(|r| r.account.id)
         .collect();
     if accounts.is_empty() {
