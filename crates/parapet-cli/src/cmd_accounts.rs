@@ -12,7 +12,7 @@ use parapet_config::Config;
 use parapet_ingest::DataDir;
 use parapet_model::baseline::Control;
 use parapet_model::{AccountDirectory, AccountStatus, OrgSnapshot};
-use parapet_registry::{AccountChange, Observation, State, TagKeys};
+use parapet_registry::{AccountChange, Observation, State};
 use parapet_store::{BaselineRow, FindingFilter, HistoryEntry, RegisteredAccount, SyncInfo};
 
 use crate::args::{AccountFilterArgs, AccountsArgs, AccountsCommand, Cli};
@@ -74,16 +74,6 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn tag_keys(config: &Config) -> TagKeys {
-    let k = &config.accounts.tag_keys;
-    TagKeys {
-        team: k.team.clone(),
-        env: k.env.clone(),
-        owner: k.owner.clone(),
-        channel: k.channel.clone(),
-    }
-}
-
 /// What a sync did.
 #[derive(Debug, serde::Serialize)]
 pub struct SyncReport {
@@ -120,7 +110,7 @@ pub fn sync(config: &Config, data: &DataDir, from: Option<&Path>) -> Result<Sync
     };
     let overrides = load_accounts(config.accounts.csv.as_deref())?;
     let accounts = parapet_registry::apply_overrides(
-        parapet_registry::accounts_from_snapshot(&snapshot, &tag_keys(config)),
+        parapet_registry::accounts_from_snapshot(&snapshot, &config.accounts.tag_keys),
         &overrides,
     );
     let mut store = data.open_store()?;

@@ -65,7 +65,7 @@ pub struct AccountsConfig {
     pub concurrency: usize,
     /// Regions the baseline must cover.
     pub regions: Vec<String>,
-    pub tag_keys: TagKeysConfig,
+    pub tag_keys: parapet_model::TagKeys,
     pub baseline: BaselineConfig,
 }
 
@@ -79,31 +79,8 @@ impl Default for AccountsConfig {
             session_secs: 3600,
             concurrency: 8,
             regions: vec!["us-east-1".into()],
-            tag_keys: TagKeysConfig::default(),
+            tag_keys: parapet_model::TagKeys::default(),
             baseline: BaselineConfig::default(),
-        }
-    }
-}
-
-/// Tag keys (on accounts, else inherited from the nearest OU) that mean team, env, owner and
-/// notification channel; tried in order, compared without regard to case.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct TagKeysConfig {
-    pub team: Vec<String>,
-    pub env: Vec<String>,
-    pub owner: Vec<String>,
-    pub channel: Vec<String>,
-}
-
-impl Default for TagKeysConfig {
-    fn default() -> Self {
-        let v = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect();
-        TagKeysConfig {
-            team: v(parapet_model::org::default_tag_keys::TEAM),
-            env: v(parapet_model::org::default_tag_keys::ENV),
-            owner: v(parapet_model::org::default_tag_keys::OWNER),
-            channel: v(parapet_model::org::default_tag_keys::CHANNEL),
         }
     }
 }

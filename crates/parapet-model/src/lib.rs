@@ -25,4 +25,4 @@ pub use finding::{Finding, FindingSource};
 pub use flow::FlowRecord;
 pub use health::{AffectedEntity, HealthEvent};
 pub use insight::InsightEvent;
-pub use org::{DelegatedAdmin, OrgAccount, OrgInfo, OrgSnapshot, OrgUnit};
+pub use org::{DelegatedAdmin, OrgAccount, OrgInfo, OrgSnapshot, OrgUnit, TagKeys};

@@ -10,13 +10,28 @@ use std::collections::BTreeMap;
 
 use crate::{AccountId, AccountStatus};
 
-/// The tag keys that mean team, env, owner and notification channel unless configured
-/// otherwise (`accounts.tag_keys`), tried in order.
-pub mod default_tag_keys {
-    pub const TEAM: &[&str] = &["team", "owning-team", "cost-center"];
-    pub const ENV: &[&str] = &["env", "environment", "stage"];
-    pub const OWNER: &[&str] = &["owner", "owner-email", "contact"];
-    pub const CHANNEL: &[&str] = &["notification-channel", "slack-channel", "channel"];
+/// The tag keys (on an account, else on its nearest OU) that mean team, env, owner and
+/// notification channel; each list is tried in order, keys compare without regard to case.
+/// `accounts.tag_keys` in the config.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TagKeys {
+    pub team: Vec<String>,
+    pub env: Vec<String>,
+    pub owner: Vec<String>,
+    pub channel: Vec<String>,
+}
+
+impl Default for TagKeys {
+    fn default() -> Self {
+        let v = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect();
+        TagKeys {
+            team: v(&["team", "owning-team", "cost-center"]),
+            env: v(&["env", "environment", "stage"]),
+            owner: v(&["owner", "owner-email", "contact"]),
+            channel: v(&["notification-channel", "slack-channel", "channel"]),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -12,4 +12,4 @@ pub mod resolve;
 
 pub use baseline::{evaluate, gaps, Observation, State};
 pub use changes::{detections, diff, AccountChange, ChangeKind};
-pub use resolve::{accounts_from_snapshot, apply_overrides, TagKeys};
+pub use resolve::{accounts_from_snapshot, apply_overrides};

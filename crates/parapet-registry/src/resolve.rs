@@ -2,29 +2,7 @@
 //! channel from tags (the account's own, else the nearest OU's), then the `accounts.csv`
 //! overrides on top.
 
-use parapet_model::{Account, AccountDirectory, OrgSnapshot};
-
-/// The tag keys that mean team, env, owner and notification channel. Each list is tried in
-/// order; keys compare without regard to case.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TagKeys {
-    pub team: Vec<String>,
-    pub env: Vec<String>,
-    pub owner: Vec<String>,
-    pub channel: Vec<String>,
-}
-
-impl Default for TagKeys {
-    fn default() -> Self {
-        let v = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect();
-        TagKeys {
-            team: v(parapet_model::org::default_tag_keys::TEAM),
-            env: v(parapet_model::org::default_tag_keys::ENV),
-            owner: v(parapet_model::org::default_tag_keys::OWNER),
-            channel: v(parapet_model::org::default_tag_keys::CHANNEL),
-        }
-    }
-}
+use parapet_model::{Account, AccountDirectory, OrgSnapshot, TagKeys};
 
 fn tag<'a>(tags: &'a std::collections::BTreeMap<String, String>, keys: &[String]) -> Option<&'a str> {
     keys.iter().find_map(|want| {
