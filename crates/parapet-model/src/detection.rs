@@ -66,3 +66,124 @@ pub struct Detection {
     /// Supporting facts as a JSON object (text).
     pub evidence: String,
 }
+
+/// One event as evidence of a finding: its id, time, where and who, and a short excerpt.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EventRef {
+    /// CloudTrail `eventID` (else a digest of the record).
+    pub uid: String,
+    pub time_ms: i64,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub actor: Option<String>,
+    /// What was done: CloudTrail's `eventName`.
+    pub action: Option<String>,
+    /// A compact JSON object with the record's telling fields.
+    pub excerpt: String,
+}
+
+/// A suppression that applies to a finding as it is written (from `[[detect.suppress]]`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Suppression {
+    pub by: String,
+    pub reason: String,
+    /// Until when (ms since the epoch); `None` = until lifted.
+    pub until_ms: Option<i64>,
+}
+
+/// One event of a rule's finding: the finding it belongs to (`detection`, whose `dedup_key`
+/// names it and whose `time_ms` is the event's) and the event. Writing the same event twice
+/// changes nothing, so detection can run again over the same data.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FindingEvent {
+    pub detection: Detection,
+    pub event: EventRef,
+    pub suppression: Option<Suppression>,
+}
+
+/// A match of a rule that a correlation reads, kept in the store until the correlation's
+/// windows around it are decided.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CorrelationEvent {
+    /// The correlation rule's id.
+    pub correlation: String,
+    /// The id of the rule that matched.
+    pub rule: String,
+    /// The group-by values as a JSON array (text).
+    pub group: String,
+    /// `value_count`'s field value.
+    pub value: Option<String>,
+    pub event: EventRef,
+}
+
+/// A standing suppression from `[[detect.suppress]]`: findings it matches are written as
+/// suppressed (their events are still counted).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressRule {
+    /// Rule id; `*` matches any run of characters (`sigma.*`).
+    pub rule: String,
+    /// Only this account.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Only this principal (ARN or user name); `*` wildcards allowed.
+    #[serde(default)]
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Why (required: a suppression nobody can explain is a hole).
+    pub reason: String,
+    /// `YYYY-MM-DD` or RFC 3339; after it the suppression no longer applies.
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+impl SuppressRule {
+    /// `until` in ms since the epoch (a date means the start of that day, UTC).
+    pub fn until_ms(&self) -> Option<i64> {
+        let u = self.until.as_deref()?.trim();
+        crate::time::parse_rfc3339_ms(u).or_else(|| crate::time::parse_rfc3339_ms(&format!("{u}T00:00:00Z")))
+    }
+
+    /// Whether this suppression covers a finding of `rule_id` about this account, actor and
+    /// region, at `now_ms`.
+    pub fn covers(
+        &self,
+        rule_id: &str,
+        account: Option<&str>,
+        actor: Option<&str>,
+        region: Option<&str>,
+        now_ms: i64,
+    ) -> bool {
+        if self.until_ms().is_some_and(|u| now_ms >= u) {
+            return false;
+        }
+        let opt = |want: &Option<String>, have: Option<&str>| match want {
+            None => true,
+            Some(w) => have.is_some_and(|h| wildcard(w, h)),
+        };
+        wildcard(&self.rule, rule_id)
+            && opt(&self.account, account)
+            && opt(&self.actor, actor)
+            && opt(&self.region, region)
+    }
+}
+
+/// `*` matches any run of characters; everything else literally.
+pub fn wildcard(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let Some(mut rest) = text.strip_prefix(parts[0]) else {
+        return false;
+    };
+    let last = parts.len() - 1;
+    for part in &parts[1..last] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= parts[last].len() && rest.ends_with(parts[last])
+}

@@ -19,7 +19,9 @@ pub mod time;
 pub use account::{Account, AccountDirectory, AccountId, AccountStatus, AccountsCsvError};
 pub use activity::{ApiActivity, PartitionKey};
 pub use config_item::{ConfigDelivery, ConfigItem};
-pub use detection::{Detection, Severity};
+pub use detection::{
+    CorrelationEvent, Detection, EventRef, FindingEvent, Severity, SuppressRule, Suppression,
+};
 pub use dns::DnsQuery;
 pub use finding::{Finding, FindingSource};
 pub use flow::FlowRecord;

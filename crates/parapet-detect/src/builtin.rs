@@ -1,0 +1,158 @@
+//! The built-in pack: governance alarms in the Sigma format (`rules/*.yml`), compiled into the
+//! binary. Thresholds are written into the texts before they are read; allow-lists come in as
+//! `%placeholders%` (`[detect.placeholders]`), and a rule whose placeholder is not configured is
+//! inactive rather than wrong.
+
+/// Thresholds of the built-in correlations (`[detect.thresholds]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    pub count: u32,
+    pub minutes: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Failed console sign-ins of one user (default 3 in 5 minutes).
+    pub console_failures: Threshold,
+    /// Denied calls by one principal (default 10 in 5 minutes).
+    pub access_denied: Threshold,
+}
+
+impl Default for Thresholds {
+    fn default() -> Thresholds {
+        Thresholds {
+            console_failures: Threshold { count: 3, minutes: 5 },
+            access_denied: Threshold {
+                count: 10,
+                minutes: 5,
+            },
+        }
+    }
+}
+
+/// The rule files, by name.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "root_account_usage.yml",
+        include_str!("../rules/root_account_usage.yml"),
+    ),
+    (
+        "unauthorized_api_calls.yml",
+        include_str!("../rules/unauthorized_api_calls.yml"),
+    ),
+    (
+        "console_login_without_mfa.yml",
+        include_str!("../rules/console_login_without_mfa.yml"),
+    ),
+    (
+        "iam_policy_changes.yml",
+        include_str!("../rules/iam_policy_changes.yml"),
+    ),
+    (
+        "cloudtrail_changes.yml",
+        include_str!("../rules/cloudtrail_changes.yml"),
+    ),
+    (
+        "console_auth_failures.yml",
+        include_str!("../rules/console_auth_failures.yml"),
+    ),
+    (
+        "kms_key_disabled_or_deleted.yml",
+        include_str!("../rules/kms_key_disabled_or_deleted.yml"),
+    ),
+    (
+        "s3_bucket_policy_changes.yml",
+        include_str!("../rules/s3_bucket_policy_changes.yml"),
+    ),
+    ("config_changes.yml", include_str!("../rules/config_changes.yml")),
+    (
+        "security_group_changes.yml",
+        include_str!("../rules/security_group_changes.yml"),
+    ),
+    ("nacl_changes.yml", include_str!("../rules/nacl_changes.yml")),
+    (
+        "network_gateway_changes.yml",
+        include_str!("../rules/network_gateway_changes.yml"),
+    ),
+    (
+        "route_table_changes.yml",
+        include_str!("../rules/route_table_changes.yml"),
+    ),
+    ("vpc_changes.yml", include_str!("../rules/vpc_changes.yml")),
+    (
+        "organizations_changes.yml",
+        include_str!("../rules/organizations_changes.yml"),
+    ),
+    (
+        "access_key_created.yml",
+        include_str!("../rules/access_key_created.yml"),
+    ),
+    (
+        "root_access_key_created.yml",
+        include_str!("../rules/root_access_key_created.yml"),
+    ),
+    (
+        "iam_identity_changes.yml",
+        include_str!("../rules/iam_identity_changes.yml"),
+    ),
+    (
+        "root_console_login.yml",
+        include_str!("../rules/root_console_login.yml"),
+    ),
+    (
+        "console_login_failures_burst.yml",
+        include_str!("../rules/console_login_failures_burst.yml"),
+    ),
+    (
+        "console_login_outside_allowed_networks.yml",
+        include_str!("../rules/console_login_outside_allowed_networks.yml"),
+    ),
+    (
+        "cloudtrail_tampering.yml",
+        include_str!("../rules/cloudtrail_tampering.yml"),
+    ),
+    (
+        "trail_bucket_policy_changed.yml",
+        include_str!("../rules/trail_bucket_policy_changed.yml"),
+    ),
+    (
+        "guardduty_disabled.yml",
+        include_str!("../rules/guardduty_disabled.yml"),
+    ),
+    (
+        "securityhub_disabled.yml",
+        include_str!("../rules/securityhub_disabled.yml"),
+    ),
+    (
+        "config_disabled.yml",
+        include_str!("../rules/config_disabled.yml"),
+    ),
+    (
+        "access_denied_burst.yml",
+        include_str!("../rules/access_denied_burst.yml"),
+    ),
+    (
+        "s3_public_access_block_removed.yml",
+        include_str!("../rules/s3_public_access_block_removed.yml"),
+    ),
+];
+
+/// The rule texts with the thresholds written in.
+pub fn texts(t: &Thresholds) -> Vec<(&'static str, String)> {
+    FILES
+        .iter()
+        .map(|(name, text)| {
+            let text = text
+                .replace("${console_failures.count}", &t.console_failures.count.to_string())
+                .replace(
+                    "${console_failures.minutes}",
+                    &t.console_failures.minutes.to_string(),
+                )
+                .replace("${access_denied.count}", &t.access_denied.count.to_string())
+                .replace("${access_denied.minutes}", &t.access_denied.minutes.to_string());
+            (*name, text)
+        })
+        .collect()
+}
