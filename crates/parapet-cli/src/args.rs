@@ -42,6 +42,131 @@ pub enum Command {
     Demo(DemoArgs),
     /// The account registry: sync from AWS Organizations, list, show, history, baseline coverage.
     Accounts(AccountsArgs),
+    /// Detection rules: list the loaded rules, validate Sigma rule folders.
+    Rules(RulesArgs),
+    /// Run the rules over the lake's history and write what they find to the findings store.
+    Detect(DetectArgs),
+    /// Run one Sigma rule file over the lake and show its matches (writes nothing).
+    Hunt(HuntArgs),
+    /// The findings store: list, show, acknowledge, resolve, suppress.
+    Findings(FindingsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// Every rule that would run (built-in pack and `detect.rules`), and the inactive or refused ones.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load Sigma rule files or folders and report each rule that cannot run, and why.
+    /// Exit code 1 if any rule is refused.
+    Validate {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// Events since: a duration back from now (`7d`, `12h`, `30m`) or a date / RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Events before this (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct HuntArgs {
+    /// A Sigma rule file (several documents allowed: a correlation with its rules).
+    pub rule: PathBuf,
+    /// Events since (as for `detect`).
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long)]
+    pub until: Option<String>,
+    /// At most this many matches shown (all are counted).
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct FindingsArgs {
+    #[command(subcommand)]
+    pub command: FindingsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FindingsCommand {
+    /// Findings, most recently seen first.
+    List {
+        /// new, acknowledged, resolved, suppressed, or `open` (new and acknowledged); repeatable.
+        #[arg(long)]
+        status: Vec<String>,
+        #[arg(long)]
+        account: Option<String>,
+        /// Rule id or prefix (`aws.`, `sigma.`, `account.`).
+        #[arg(long)]
+        rule: Option<String>,
+        /// Only this severity and above.
+        #[arg(long)]
+        severity: Option<String>,
+        /// Seen since (duration or date).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One finding: its fields, latest events and status history.
+    Show {
+        id: i64,
+        #[arg(long, default_value_t = 20)]
+        events: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge: somebody is on it.
+    Ack(StatusArgs),
+    /// Resolve: dealt with (a new event reopens it).
+    Resolve(StatusArgs),
+    /// Suppress: expected; events are still counted but nobody is told.
+    Suppress {
+        #[command(flatten)]
+        status: StatusArgs,
+        /// Until (duration from now or date); without it, until lifted.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Back to new.
+    Reopen(StatusArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    pub id: i64,
+    /// Why (kept in the finding's history).
+    #[arg(long, short = 'm')]
+    pub reason: String,
+    /// Who (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -97,14 +97,9 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<ExitCode> {
     }
     let accounts = account_directory(&data, None)?;
     let logs = bucket.join("logs").display().to_string();
-    let reports = run_ingest(
-        cli,
-        &data,
-        &config,
-        &[logs],
-        &accounts,
-        &options(&config, None, false),
-    )?;
+    let mut ingest_options = options(&config, None, false);
+    ingest_options.detector = crate::cmd_detect::ingest_detector(cli, &config, &accounts)?;
+    let reports = run_ingest(cli, &data, &config, &[logs], &accounts, &ingest_options)?;
     println!();
     print_stats(&stats(&data)?);
     let stdout = std::io::stdout();

@@ -65,9 +65,10 @@ pub fn run_ingest(
 
 pub fn run(cli: &Cli, args: &IngestArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
-    let options = options(&config, args.workers, args.retry_quarantined);
+    let mut options = options(&config, args.workers, args.retry_quarantined);
     let data = data_dir(cli, &config);
     let accounts = account_directory(&data, args.accounts.as_deref().or(config.accounts.csv.as_deref()))?;
+    options.detector = crate::cmd_detect::ingest_detector(cli, &config, &accounts)?;
     if let Some(url) = &args.sqs {
         return follow_sqs(cli, args, url, &data, &config, &accounts, &options);
     }
@@ -192,6 +193,17 @@ fn print_summary(r: &IngestReport) {
         r.files_written,
         r.checkpoints,
     );
+    let d = &r.detection;
+    if d.events > 0 {
+        eprintln!(
+            "  detection: {} events checked, {} rule matches; {} new findings, {} new events on findings, {} reopened",
+            d.events,
+            d.matches + d.correlation_matches,
+            d.new_findings,
+            d.new_events,
+            d.reopened
+        );
+    }
     if r.objects_already_done > 0 {
         eprintln!(
             "  {} objects were already in the lake (skipped)",

@@ -5,6 +5,7 @@
 mod args;
 mod cmd_accounts;
 mod cmd_demo;
+mod cmd_detect;
 mod cmd_ingest;
 mod cmd_init;
 mod cmd_lake;
@@ -34,6 +35,10 @@ fn main() -> ExitCode {
         Command::Quarantine(a) => cmd_lake::run_quarantine(&cli, a),
         Command::Demo(a) => cmd_demo::run(&cli, a),
         Command::Accounts(a) => cmd_accounts::run(&cli, a),
+        Command::Rules(a) => cmd_detect::run_rules(&cli, a),
+        Command::Detect(a) => cmd_detect::run_detect(&cli, a),
+        Command::Hunt(a) => cmd_detect::run_hunt(&cli, a),
+        Command::Findings(a) => cmd_detect::run_findings(&cli, a),
     };
     match result {
         Ok(code) => code,

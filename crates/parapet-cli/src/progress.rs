@@ -57,3 +57,31 @@ pub fn spinner(visible: bool, msg: &str) -> ProgressBar {
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
+
+/// A bar counting units of work (files, accounts) toward a total.
+pub struct CountBar {
+    bar: ProgressBar,
+}
+
+impl CountBar {
+    pub fn new(visible: bool, unit: &str) -> CountBar {
+        let bar = bar(visible);
+        bar.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} [{{bar:30}}] {{pos}}/{{len}} {unit} eta {{eta}}"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        CountBar { bar }
+    }
+
+    pub fn set(&self, done: u64, total: u64) {
+        self.bar.set_length(total);
+        self.bar.set_position(done);
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

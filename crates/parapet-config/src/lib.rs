@@ -34,6 +34,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     #[serde(default)]
     pub aws: AwsConfig,
+    #[serde(default)]
+    pub detect: DetectConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -134,6 +136,39 @@ pub struct AwsConfig {
     pub force_path_style: Option<bool>,
 }
 
+/// `[detect]`: which rules run, their thresholds and allow-lists, and standing suppressions.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectConfig {
+    /// Run the built-in pack.
+    pub builtin: bool,
+    /// Run the rules during ingest (else only `parapet detect`).
+    pub on_ingest: bool,
+    /// Folders (or files) of Sigma rules to run besides the built-in pack.
+    pub rules: Vec<PathBuf>,
+    /// Rule ids not to run; `*` wildcards allowed (`sigma.*`).
+    pub disabled: Vec<String>,
+    /// Values of `%name%` placeholders (`|expand`), e.g. `allowed_console_cidrs`, `trail_buckets`.
+    pub placeholders: std::collections::BTreeMap<String, Vec<String>>,
+    pub thresholds: parapet_model::detection::Thresholds,
+    /// Standing suppressions: findings they match are written as suppressed.
+    pub suppress: Vec<parapet_model::SuppressRule>,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            builtin: true,
+            on_ingest: true,
+            rules: Vec::new(),
+            disabled: Vec::new(),
+            placeholders: Default::default(),
+            thresholds: Default::default(),
+            suppress: Vec::new(),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -142,6 +177,7 @@ impl Default for Config {
             accounts: AccountsConfig::default(),
             ingest: IngestConfig::default(),
             aws: AwsConfig::default(),
+            detect: DetectConfig::default(),
         }
     }
 }
@@ -217,6 +253,34 @@ impl Config {
                 i.workers
             ));
         }
+        let d = &self.detect;
+        for (name, t) in [
+            ("console_failures", d.thresholds.console_failures),
+            ("access_denied", d.thresholds.access_denied),
+        ] {
+            if t.count == 0 || t.minutes == 0 || t.minutes > 10_080 {
+                return Err(format!(
+                    "key `detect.thresholds.{name}`: expected count >= 1 and minutes 1 to 10080, found {} in {}",
+                    t.count, t.minutes
+                ));
+            }
+        }
+        for (i, s) in d.suppress.iter().enumerate() {
+            if s.rule.trim().is_empty() {
+                return Err(format!("key `detect.suppress[{i}].rule`: expected a rule id (wildcards allowed), found an empty string"));
+            }
+            if s.reason.trim().is_empty() {
+                return Err(format!(
+                    "key `detect.suppress[{i}].reason`: say why findings are suppressed"
+                ));
+            }
+            if s.until.is_some() && s.until_ms().is_none() {
+                return Err(format!(
+                    "key `detect.suppress[{i}].until`: expected YYYY-MM-DD or an RFC 3339 time, found {:?}",
+                    s.until.as_deref().unwrap_or_default()
+                ));
+            }
+        }
         let a = &self.accounts;
         if a.role_name.trim().is_empty() {
             return Err("key `accounts.role_name`: expected a role name, found an empty string".into());
@@ -280,6 +344,9 @@ impl Config {
         resolve(&mut self.data.dir);
         if let Some(csv) = &mut self.accounts.csv {
             resolve(csv);
+        }
+        for r in &mut self.detect.rules {
+            resolve(r);
         }
     }
 }

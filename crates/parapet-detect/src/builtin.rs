@@ -3,34 +3,7 @@
 //! `%placeholders%` (`[detect.placeholders]`), and a rule whose placeholder is not configured is
 //! inactive rather than wrong.
 
-/// Thresholds of the built-in correlations (`[detect.thresholds]`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Threshold {
-    pub count: u32,
-    pub minutes: u32,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Thresholds {
-    /// Failed console sign-ins of one user (default 3 in 5 minutes).
-    pub console_failures: Threshold,
-    /// Denied calls by one principal (default 10 in 5 minutes).
-    pub access_denied: Threshold,
-}
-
-impl Default for Thresholds {
-    fn default() -> Thresholds {
-        Thresholds {
-            console_failures: Threshold { count: 3, minutes: 5 },
-            access_denied: Threshold {
-                count: 10,
-                minutes: 5,
-            },
-        }
-    }
-}
+pub use parapet_model::detection::{Threshold, Thresholds};
 
 /// The rule files, by name.
 pub const FILES: &[(&str, &str)] = &[

@@ -14,7 +14,7 @@ pub mod sigma;
 
 pub use engine::{event_ref, Hit, RuleSet, Scan};
 pub use event::{Event, EventError};
-pub use findings::{finding_events, settle, Context, Fired};
+pub use findings::{finding_events, settle, Context, Fired, LoadGroup};
 pub use rule::{Body, Correlation, CorrelationKind, Origin, Rule, RuleError};
 pub use sigma::{Fields, Loader, Placeholders};
 
@@ -25,6 +25,17 @@ pub fn compile(
     files: &[(String, String)],
     placeholders: &Placeholders,
     thresholds: &builtin::Thresholds,
+) -> (RuleSet, Vec<RuleError>) {
+    compile_except(builtin, files, placeholders, thresholds, &[])
+}
+
+/// [`compile`], leaving out rules whose id matches one of `disabled` (`*` wildcards).
+pub fn compile_except(
+    builtin: bool,
+    files: &[(String, String)],
+    placeholders: &Placeholders,
+    thresholds: &builtin::Thresholds,
+    disabled: &[String],
 ) -> (RuleSet, Vec<RuleError>) {
     let mut loader = Loader::new(placeholders);
     let mut rules = Vec::new();
@@ -47,6 +58,11 @@ pub fn compile(
             }
         }
     }
+    rules.retain(|r| {
+        !disabled
+            .iter()
+            .any(|d| parapet_model::detection::wildcard(d, &r.id))
+    });
     let (set, more) = RuleSet::build(rules, loader.fields);
     errors.extend(more);
     (set, errors)

@@ -13,6 +13,7 @@
 mod compact;
 mod data_dir;
 mod decode;
+mod detect;
 mod live;
 mod pipeline;
 mod quarantine;
@@ -20,6 +21,9 @@ mod recover;
 
 pub use compact::{compact, CompactOptions, CompactReport};
 pub use data_dir::{DataDir, LakeLock};
+pub use detect::{
+    detect_lake, hunt_lake, now_ms, read_rule_files, DetectReport, Detector, DetectorSettings, HuntResult,
+};
 pub use live::{follow_queue, LiveBatch, LiveOptions, OpenBucket};
 pub use pipeline::{ingest, IngestOptions, IngestReport, ProblemObject, Progress, SkipCount};
 pub use recover::{recover, RecoveryReport};

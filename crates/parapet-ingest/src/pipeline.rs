@@ -37,6 +37,8 @@ pub struct IngestOptions {
     /// Try objects quarantined by an earlier run again.
     pub retry_quarantined: bool,
     pub write: WriteOptions,
+    /// Rules to run on every checkpoint's CloudTrail rows; their findings commit with the rows.
+    pub detector: Option<Arc<crate::Detector>>,
 }
 
 impl Default for IngestOptions {
@@ -49,6 +51,7 @@ impl Default for IngestOptions {
             max_objects_per_checkpoint: 20_000,
             retry_quarantined: false,
             write: WriteOptions::default(),
+            detector: None,
         }
     }
 }
@@ -100,6 +103,8 @@ pub struct IngestReport {
     /// Keys already ingested whose size has changed since; not read again.
     pub changed: Vec<String>,
     pub recovery: RecoveryReport,
+    /// What the rules found on the way (all zero when no detector ran).
+    pub detection: crate::DetectReport,
     pub elapsed_ms: u64,
 }
 
@@ -246,7 +251,8 @@ pub fn ingest(
         let (commit_tx, commit_rx) = sync_channel::<Checkpoint>(0);
         let (lake, write) = (&lake, &options.write);
         let ledger = &mut ledger;
-        let committer = s.spawn(move || committer(lake, ledger, write, progress, commit_rx));
+        let detector = options.detector.as_deref();
+        let committer = s.spawn(move || committer(lake, ledger, write, detector, progress, commit_rx));
         let mut collector = Collector {
             commits: commit_tx,
             options,
@@ -298,6 +304,7 @@ pub fn ingest(
     report.bytes_read = stats.bytes_read;
     report.files_written = stats.files_written;
     report.checkpoints = stats.checkpoints;
+    report.detection = stats.detection;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     drop(lock);
     Ok(report)
@@ -631,6 +638,7 @@ struct CommitStats {
     bytes_read: u64,
     files_written: u64,
     checkpoints: u64,
+    detection: crate::DetectReport,
 }
 
 /// The committer thread: stage every buffer, commit the ledger, publish, in that order, one
@@ -639,11 +647,24 @@ fn committer(
     lake: &Lake,
     ledger: &mut Store,
     write: &WriteOptions,
+    detector: Option<&crate::Detector>,
     progress: &dyn Progress,
     rx: Receiver<Checkpoint>,
 ) -> Result<CommitStats> {
     let mut stats = CommitStats::default();
     for checkpoint in rx {
+        // Detection reads the rows as they will be in the lake, and its findings commit in the
+        // same transaction as the objects: a crash loses neither, a re-run doubles neither.
+        let mut scan = parapet_detect::Scan::default();
+        if let Some(d) = detector {
+            for ((table, _), batches) in &checkpoint.buffers {
+                if *table == "cloudtrail" {
+                    for b in batches {
+                        d.scan_batch(b, (None, None), &mut scan, &mut stats.detection);
+                    }
+                }
+            }
+        }
         let mut files = Vec::with_capacity(checkpoint.buffers.len());
         for ((table, pk), batches) in checkpoint.buffers {
             files.push(crate::file_record(lake.stage(table, &pk, &batches, write)?));
@@ -655,7 +676,14 @@ fn committer(
             files,
             replaces: Vec::new(),
         };
-        let id = ledger.commit_batch(&batch)?;
+        let id = match detector {
+            Some(d) => {
+                let now = crate::detect::now_ms();
+                let report = &mut stats.detection;
+                ledger.commit_batch_with(&batch, &mut |w| d.write(w, &scan, now, report))?
+            }
+            None => ledger.commit_batch(&batch)?,
+        };
         for f in &batch.files {
             lake.publish(&f.staged_path, &f.path)?;
         }

@@ -24,7 +24,7 @@ pub use flow_parquet::decode_flow_parquet;
 pub use layout::{Lake, StagedFile};
 pub use query::{LakeSession, OutputFormat, QueryError};
 pub use table::{Columns, Head, LakeRecord, RowContext, TableDef};
-pub use writer::{read_parquet, WriteOptions};
+pub use writer::{for_each_batch, read_parquet, WriteOptions};
 
 /// Arrow and Parquet, as DataFusion links them (one version in the whole build).
 pub use datafusion::arrow;

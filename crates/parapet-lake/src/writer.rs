@@ -166,6 +166,36 @@ pub fn read_parquet(path: &std::path::Path) -> Result<Vec<RecordBatch>> {
     Ok(out)
 }
 
+/// Reads the named columns of a Parquet file batch by batch (others are not decoded), handing
+/// each batch to `f`. Columns the file lacks are left out.
+pub fn for_each_batch(
+    path: &std::path::Path,
+    columns: &[&str],
+    f: &mut dyn FnMut(&RecordBatch),
+) -> Result<()> {
+    let file = File::open(path).map_err(|source| LakeError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let perr = |e: &dyn std::fmt::Display| LakeError::Parquet {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr(&e))?;
+    let schema = builder.schema().clone();
+    let indices: Vec<usize> = columns.iter().filter_map(|c| schema.index_of(c).ok()).collect();
+    let mask = datafusion::parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), indices);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(8 * 1024)
+        .build()
+        .map_err(|e| perr(&e))?;
+    for batch in reader {
+        f(&batch?);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

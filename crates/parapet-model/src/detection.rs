@@ -187,3 +187,32 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
     }
     rest.len() >= parts[last].len() && rest.ends_with(parts[last])
 }
+
+/// Thresholds of the built-in correlations (`[detect.thresholds]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    pub count: u32,
+    pub minutes: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Failed console sign-ins of one user (default 3 in 5 minutes).
+    pub console_failures: Threshold,
+    /// Denied calls by one principal (default 10 in 5 minutes).
+    pub access_denied: Threshold,
+}
+
+impl Default for Thresholds {
+    fn default() -> Thresholds {
+        Thresholds {
+            console_failures: Threshold { count: 3, minutes: 5 },
+            access_denied: Threshold {
+                count: 10,
+                minutes: 5,
+            },
+        }
+    }
+}

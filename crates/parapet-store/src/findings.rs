@@ -27,6 +27,10 @@ pub struct StoredFinding {
     pub count: i64,
     pub status: String,
     pub status_reason: Option<String>,
+    /// Who set the status (a person, or `config` for a suppression rule).
+    pub status_by: Option<String>,
+    /// Until when a suppression holds.
+    pub status_until_ms: Option<i64>,
 }
 
 /// Which findings to list.
@@ -37,6 +41,12 @@ pub struct FindingFilter {
     pub rule_prefix: Option<String>,
     /// Only these statuses; empty = any.
     pub statuses: Vec<String>,
+    /// Only this severity and above.
+    pub min_severity: Option<parapet_model::Severity>,
+    /// Only findings seen at or after this time (ms).
+    pub seen_since_ms: Option<i64>,
+    /// Only this finding.
+    pub id: Option<i64>,
 }
 
 pub(crate) fn upsert_all(tx: &Transaction<'_>, detections: &[Detection], now_ms: i64) -> Result<()> {
@@ -110,13 +120,19 @@ impl Store {
     pub fn findings(&self, filter: &FindingFilter) -> Result<Vec<StoredFinding>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, dedup_key, rule_id, severity, title, account_id, region, summary, next_step, evidence,
-                    first_seen_ms, last_seen_ms, count, status, status_reason
+                    first_seen_ms, last_seen_ms, count, status, status_reason, status_by, status_until_ms
              FROM findings
              WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR substr(rule_id, 1, length(?2)) = ?2)
+               AND (?3 IS NULL OR last_seen_ms >= ?3) AND (?4 IS NULL OR id = ?4)
              ORDER BY last_seen_ms DESC, id",
         )?;
         let rows = stmt.query_map(
-            params![filter.account_id.as_ref().map(|a| a.as_str()), filter.rule_prefix],
+            params![
+                filter.account_id.as_ref().map(|a| a.as_str()),
+                filter.rule_prefix,
+                filter.seen_since_ms,
+                filter.id
+            ],
             |r| {
                 let evidence: String = r.get(9)?;
                 Ok(StoredFinding {
@@ -135,12 +151,17 @@ impl Store {
                     count: r.get(12)?,
                     status: r.get(13)?,
                     status_reason: r.get(14)?,
+                    status_by: r.get(15)?,
+                    status_until_ms: r.get(16)?,
                 })
             },
         )?;
         let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         if !filter.statuses.is_empty() {
             out.retain(|f| filter.statuses.contains(&f.status));
+        }
+        if let Some(min) = filter.min_severity {
+            out.retain(|f| parapet_model::Severity::parse(&f.severity).is_some_and(|s| s >= min));
         }
         Ok(out)
     }

@@ -166,6 +166,17 @@ impl Store {
     /// objects count as done and its staged files must be published (or recovered) before the
     /// lake is read.
     pub fn commit_batch(&mut self, batch: &BatchCommit) -> Result<i64> {
+        self.commit_batch_with(batch, &mut |_| Ok(()))
+    }
+
+    /// [`Store::commit_batch`], with detection's writes for the batch's records in the same
+    /// transaction: the objects, their lake files and their findings are recorded together or
+    /// not at all.
+    pub fn commit_batch_with(
+        &mut self,
+        batch: &BatchCommit,
+        detect: &mut dyn FnMut(&mut crate::DetectionWriter<'_>) -> Result<()>,
+    ) -> Result<i64> {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO batches (kind, created_ms, published) VALUES (?1, ?2, 0)",
@@ -216,6 +227,7 @@ impl Store {
                 retire.execute(params![path, id])?;
             }
         }
+        detect(&mut crate::DetectionWriter::new(&tx))?;
         tx.commit()?;
         Ok(id)
     }

@@ -6,11 +6,13 @@
 //! (no SQLite-only types or upserts beyond `ON CONFLICT`) so that a PostgreSQL implementation of
 //! the same API can follow.
 
+mod detections;
 mod findings;
 mod ledger;
 mod migrations;
 mod registry;
 
+pub use detections::{DetectionWriter, FindingAction, FindingEventRow, StatusChange, Written};
 pub use findings::{FindingFilter, StoredFinding};
 pub use ledger::{
     BatchCommit, FileRecord, FileState, LedgerObject, LiveFile, ObjectRecord, ObjectStatus, PendingFile,
@@ -28,6 +30,8 @@ pub enum StoreError {
     Open { path: String, source: rusqlite::Error },
     #[error("state database: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("state database: {0}")]
+    Data(String),
     #[error("state database {path} was written by a newer parapet (schema version {found}, this build knows {known})")]
     TooNew { path: String, found: i64, known: i64 },
 }

@@ -105,6 +105,39 @@ const STEPS: &[&str] = &[
      );
      CREATE INDEX findings_by_rule ON findings (rule_id, status);
      CREATE INDEX findings_by_account ON findings (account_id, status);",
+    // 3: detection: the events behind each finding (so a finding counts distinct events and
+    // detection can run again over the same data), who changed a finding's status and why, and
+    // the stored matches correlations decide their windows over.
+    "ALTER TABLE findings ADD COLUMN status_by TEXT;
+     ALTER TABLE findings ADD COLUMN status_until_ms INTEGER;
+     CREATE TABLE finding_events (
+        finding_id INTEGER NOT NULL REFERENCES findings (id),
+        event_uid TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        actor TEXT,
+        excerpt TEXT NOT NULL,
+        PRIMARY KEY (finding_id, event_uid)
+     );
+     CREATE TABLE finding_actions (
+        id INTEGER PRIMARY KEY,
+        finding_id INTEGER NOT NULL REFERENCES findings (id),
+        time_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        by_whom TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        until_ms INTEGER
+     );
+     CREATE TABLE correlation_events (
+        correlation TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        event_uid TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        value TEXT,
+        event TEXT NOT NULL,
+        PRIMARY KEY (correlation, rule_id, event_uid)
+     );
+     CREATE INDEX correlation_events_window ON correlation_events (correlation, grp, time_ms);",
 ];
 
 pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<()> {

@@ -1,0 +1,304 @@
+//! Detection where the data is: on each ingest checkpoint's CloudTrail rows (streaming), and
+//! over the lake's files (`parapet detect`, batch). Both read the same thing — each row's `raw`
+//! record — through the same [`Detector`], and write through the same transaction-scoped
+//! writer, so they reach the same findings: events are recorded once per finding, and
+//! correlations are decided over every stored match of a group, whichever run brought it.
+
+use std::path::{Path, PathBuf};
+
+use parapet_detect::{finding_events, settle, Context, Event, RuleError, RuleSet, Scan};
+use parapet_lake::arrow::array::{Array, AsArray, RecordBatch};
+use parapet_lake::arrow::datatypes::Int64Type;
+use parapet_model::{AccountDirectory, AccountId, SuppressRule};
+use parapet_store::{DetectionWriter, StoreError, Written};
+
+use crate::{DataDir, IngestError, Result};
+
+/// Now, in ms since the epoch (the time findings are updated at).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Compiled rules and what findings need besides them.
+pub struct Detector {
+    pub rules: RuleSet,
+    pub suppress: Vec<SuppressRule>,
+    /// Names for the findings' texts.
+    pub accounts: AccountDirectory,
+}
+
+/// What to load: the `[detect]` settings.
+pub struct DetectorSettings<'a> {
+    pub builtin: bool,
+    pub rule_paths: &'a [PathBuf],
+    pub disabled: &'a [String],
+    pub placeholders: &'a parapet_detect::Placeholders,
+    pub thresholds: &'a parapet_detect::builtin::Thresholds,
+    pub suppress: &'a [SuppressRule],
+}
+
+/// Counts of one detection pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DetectReport {
+    pub events: u64,
+    /// Single-event rule matches.
+    pub matches: u64,
+    /// Matches of rules that correlations read.
+    pub correlation_matches: u64,
+    /// Rows whose `raw` is not a JSON object (should not happen: ingest parsed them).
+    pub unreadable: u64,
+    pub new_findings: u64,
+    pub new_events: u64,
+    pub reopened: u64,
+}
+
+impl DetectReport {
+    fn add_written(&mut self, w: Written) {
+        self.new_findings += w.new_findings;
+        self.new_events += w.new_events;
+        self.reopened += w.reopened;
+    }
+}
+
+/// Every `.yml`/`.yaml` file under `path` (or `path` itself), as (path, text), sorted by path.
+pub fn read_rule_files(path: &Path) -> Result<Vec<(String, String)>> {
+    let io = |p: &Path, source| IngestError::Io {
+        path: p.display().to_string(),
+        source,
+    };
+    let mut out = Vec::new();
+    if path.is_file() {
+        out.push((
+            path.display().to_string(),
+            std::fs::read_to_string(path).map_err(|e| io(path, e))?,
+        ));
+        return Ok(out);
+    }
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| io(&dir, e))? {
+            let p = entry.map_err(|e| io(&dir, e))?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                let text = std::fs::read_to_string(&p).map_err(|e| io(&p, e))?;
+                out.push((p.display().to_string(), text));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("rules", &self.rules.rules.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Detector {
+    /// Loads and compiles the rules; refused rules come back with their reasons (the rest run).
+    pub fn load(s: &DetectorSettings<'_>, accounts: AccountDirectory) -> Result<(Detector, Vec<RuleError>)> {
+        let mut files = Vec::new();
+        for p in s.rule_paths {
+            files.extend(read_rule_files(p)?);
+        }
+        let (rules, errors) =
+            parapet_detect::compile_except(s.builtin, &files, s.placeholders, s.thresholds, s.disabled);
+        Ok((
+            Detector {
+                rules,
+                suppress: s.suppress.to_vec(),
+                accounts,
+            },
+            errors,
+        ))
+    }
+
+    /// Scans the records of CloudTrail rows (their `raw` column); rows outside `window` (by their
+    /// `time` column, when given) are skipped.
+    pub fn scan_batch(
+        &self,
+        batch: &RecordBatch,
+        window: (Option<i64>, Option<i64>),
+        scan: &mut Scan,
+        report: &mut DetectReport,
+    ) {
+        scan_rows(&self.rules, batch, window, scan, report);
+    }
+
+    /// Writes what a scan found: correlation matches, the correlations they decide, and every
+    /// finding event. Runs inside the caller's transaction.
+    pub fn write(
+        &self,
+        w: &mut DetectionWriter<'_>,
+        scan: &Scan,
+        now_ms: i64,
+        report: &mut DetectReport,
+    ) -> Result<(), StoreError> {
+        report.matches += scan.hits.len() as u64;
+        report.correlation_matches += scan.correlation_events.len() as u64;
+        w.add_correlation_events(&scan.correlation_events)?;
+        let fired = settle(&self.rules, &scan.correlation_events, &mut |c, g, from, to| {
+            w.correlation_events(c, g, from, to)
+        })?;
+        let names = |id: &str| -> Option<String> {
+            AccountId::parse(id)
+                .and_then(|a| self.accounts.get(&a))
+                .map(|a| a.name.clone())
+        };
+        let ctx = Context {
+            account_name: &names,
+            suppress: &self.suppress,
+            now_ms,
+        };
+        let events = finding_events(&self.rules, &scan.hits, &fired, &ctx);
+        let before = w.written;
+        w.add_finding_events(&events, now_ms)?;
+        let after = w.written;
+        report.add_written(Written {
+            new_findings: after.new_findings - before.new_findings,
+            new_events: after.new_events - before.new_events,
+            reopened: after.reopened - before.reopened,
+        });
+        Ok(())
+    }
+}
+
+/// Runs the rules over the lake's CloudTrail files with an event time in `since..until`, and
+/// writes the findings. Holds the lake lock (no file may be compacted away while it reads).
+pub fn detect_lake(
+    data: &DataDir,
+    detector: &Detector,
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+    now_ms: i64,
+    on_file: &dyn Fn(u64, u64),
+) -> Result<DetectReport> {
+    let lock = data.lock()?;
+    let lake = data.open_lake()?;
+    let mut store = data.open_store()?;
+    crate::recover(&lake, &mut store, &lock)?;
+    let files: Vec<_> = store
+        .live_files(Some("cloudtrail"))?
+        .into_iter()
+        .filter(|f| overlaps(f, since_ms, until_ms))
+        .collect();
+    let mut report = DetectReport::default();
+    let mut scan = Scan::default();
+    // Write every ~64 Ki matches so memory stays bounded on long histories.
+    let flush =
+        |scan: &mut Scan, report: &mut DetectReport, store: &mut parapet_store::Store| -> Result<()> {
+            let taken = std::mem::take(scan);
+            store.record_detections(|w| detector.write(w, &taken, now_ms, report))?;
+            Ok(())
+        };
+    let total = files.len() as u64;
+    for (n, f) in files.iter().enumerate() {
+        parapet_lake::for_each_batch(&lake.abs(&f.path), &["time", "raw"], &mut |b| {
+            detector.scan_batch(b, (since_ms, until_ms), &mut scan, &mut report)
+        })?;
+        if scan.hits.len() + scan.correlation_events.len() > 65_536 {
+            flush(&mut scan, &mut report, &mut store)?;
+        }
+        on_file(n as u64 + 1, total);
+    }
+    flush(&mut scan, &mut report, &mut store)?;
+    Ok(report)
+}
+
+/// Whether a lake file may hold events with a time in `since..until`.
+fn overlaps(f: &parapet_store::LiveFile, since_ms: Option<i64>, until_ms: Option<i64>) -> bool {
+    since_ms.is_none_or(|s| f.max_time_ms.is_none_or(|m| m >= s))
+        && until_ms.is_none_or(|u| f.min_time_ms.is_none_or(|m| m < u))
+}
+
+/// What a hunt found: the single-event matches and the correlations that fired.
+pub struct HuntResult {
+    pub scan: Scan,
+    pub fired: Vec<parapet_detect::Fired>,
+    pub report: DetectReport,
+}
+
+/// Runs `rules` over the lake's CloudTrail files with an event time in `since..until` and keeps
+/// what matched in memory; nothing is written. Correlations are decided over the matches of
+/// this run only.
+pub fn hunt_lake(
+    data: &DataDir,
+    rules: &RuleSet,
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+) -> Result<HuntResult> {
+    let lock = data.lock()?;
+    let lake = data.open_lake()?;
+    let mut store = data.open_store()?;
+    crate::recover(&lake, &mut store, &lock)?;
+    let mut report = DetectReport::default();
+    let mut scan = Scan::default();
+    for f in store.live_files(Some("cloudtrail"))? {
+        if !overlaps(&f, since_ms, until_ms) {
+            continue;
+        }
+        parapet_lake::for_each_batch(&lake.abs(&f.path), &["time", "raw"], &mut |b| {
+            scan_rows(rules, b, (since_ms, until_ms), &mut scan, &mut report)
+        })?;
+    }
+    drop(lock);
+    let all = scan.correlation_events.clone();
+    let fired = settle(rules, &all, &mut |c,
+                                          g,
+                                          from,
+                                          to|
+     -> std::result::Result<
+        _,
+        std::convert::Infallible,
+    > {
+        Ok(all
+            .iter()
+            .filter(|e| {
+                e.correlation == c && e.group == g && e.event.time_ms >= from && e.event.time_ms <= to
+            })
+            .cloned()
+            .collect())
+    })
+    .unwrap_or_else(|never| match never {});
+    report.matches = scan.hits.len() as u64;
+    report.correlation_matches = scan.correlation_events.len() as u64;
+    Ok(HuntResult { scan, fired, report })
+}
+
+/// Scans the `raw` records of CloudTrail rows; rows whose `time` is outside `window` are skipped.
+fn scan_rows(
+    rules: &RuleSet,
+    batch: &RecordBatch,
+    window: (Option<i64>, Option<i64>),
+    scan: &mut Scan,
+    report: &mut DetectReport,
+) {
+    let Some(raw) = batch.column_by_name("raw").and_then(|c| c.as_string_opt::<i32>()) else {
+        return;
+    };
+    let time = batch
+        .column_by_name("time")
+        .and_then(|c| c.as_primitive_opt::<Int64Type>());
+    for i in 0..raw.len() {
+        if raw.is_null(i) {
+            continue;
+        }
+        if let Some(t) = time.filter(|t| !t.is_null(i)).map(|t| t.value(i)) {
+            if window.0.is_some_and(|s| t < s) || window.1.is_some_and(|u| t >= u) {
+                continue;
+            }
+        }
+        report.events += 1;
+        match Event::parse(raw.value(i)) {
+            Ok(e) => rules.scan(&e, scan),
+            Err(_) => report.unreadable += 1,
+        }
+    }
+}
