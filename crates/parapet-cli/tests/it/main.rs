@@ -2,6 +2,7 @@
 
 mod accounts;
 mod cli;
+mod detect;
 mod duckdb;
 mod kill;
 mod pipeline;
