@@ -336,7 +336,10 @@ fn a_burst_window_spanning_files_and_runs_fires_at_its_boundary_and_not_past_it(
     let events: BTreeSet<String> = finding_events(&data, bob["id"].as_i64().expect("id"))
         .into_iter()
         .collect();
-    assert_eq!(events, ["b1", "b2", "b3", "b4"].into_iter().map(String::from).collect());
+    assert_eq!(
+        events,
+        ["b1", "b2", "b3", "b4"].into_iter().map(String::from).collect()
+    );
 }
 
 #[test]
