@@ -23,11 +23,9 @@ pub fn parse_when(s: &str, now: i64) -> Result<i64> {
     if let Some(ms) = parapet_detect::sigma::parse_timespan(t) {
         return Ok(now - ms);
     }
-    parapet_model::time::parse_rfc3339_ms(t)
-        .or_else(|| parapet_model::time::parse_rfc3339_ms(&format!("{t}T00:00:00Z")))
-        .with_context(|| {
-            format!("'{s}' is not a duration (7d, 12h, 30m) or a date (2026-11-01) or an RFC 3339 time")
-        })
+    parapet_model::time::parse_date_or_rfc3339_ms(t).with_context(|| {
+        format!("'{s}' is not a duration (7d, 12h, 30m) or a date (2026-11-01) or an RFC 3339 time")
+    })
 }
 
 /// The detector of the config: built-in pack, `detect.rules`, thresholds, placeholders,

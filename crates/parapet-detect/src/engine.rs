@@ -78,13 +78,7 @@ impl RuleSet {
             rules.push(r);
         }
         // Resolve correlations' references; drop the ones that do not resolve.
-        let find = |rules: &[Rule], reference: &str| -> Option<usize> {
-            rules.iter().position(|r| {
-                r.name.as_deref() == Some(reference)
-                    || r.sigma_id.as_deref() == Some(reference)
-                    || r.id == reference
-            })
-        };
+        let find = |rules: &[Rule], reference: &str| rules.iter().position(|r| r.answers_to(reference));
         let mut keep = vec![true; rules.len()];
         let mut links: Vec<(usize, Vec<usize>)> = Vec::new();
         for (ci, r) in rules.iter().enumerate() {
@@ -271,10 +265,7 @@ fn alias_field(c: &Correlation, name: &str, base: &Rule) -> String {
     for (alias, per_rule) in &c.aliases {
         if alias == name {
             for (r, f) in per_rule {
-                if base.name.as_deref() == Some(r.as_str())
-                    || base.sigma_id.as_deref() == Some(r.as_str())
-                    || base.id == *r
-                {
+                if base.answers_to(r) {
                     return f.clone();
                 }
             }

@@ -53,11 +53,7 @@ pub fn settle<E>(
         let order: Vec<String> = c
             .rules
             .iter()
-            .filter_map(|r| {
-                set.rules
-                    .iter()
-                    .find(|x| x.name.as_deref() == Some(r) || x.sigma_id.as_deref() == Some(r) || x.id == *r)
-            })
+            .filter_map(|r| set.rules.iter().find(|x| x.answers_to(r)))
             .map(|x| x.id.clone())
             .collect();
         let fire = crate::correlate::firing(c, &order, &stored);

@@ -45,6 +45,16 @@ pub struct Rule {
     pub body: Body,
 }
 
+impl Rule {
+    /// Whether a correlation's reference (a Sigma name, a Sigma id, or parapet's rule id) means
+    /// this rule.
+    pub fn answers_to(&self, reference: &str) -> bool {
+        self.name.as_deref() == Some(reference)
+            || self.sigma_id.as_deref() == Some(reference)
+            || self.id == reference
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Body {
     Events(Detection),

@@ -249,11 +249,11 @@ pub fn hunt_lake(
         })?;
     }
     drop(lock);
-    let all = scan.correlation_events.clone();
-    let fired = settle(rules, &all, &mut |c,
-                                          g,
-                                          from,
-                                          to|
+    let all = &scan.correlation_events;
+    let fired = settle(rules, all, &mut |c,
+                                         g,
+                                         from,
+                                         to|
      -> std::result::Result<
         _,
         std::convert::Infallible,

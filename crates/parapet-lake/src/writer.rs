@@ -144,21 +144,28 @@ pub(crate) fn write_sorted(file: File, batches: &[RecordBatch], options: &WriteO
     })
 }
 
-/// Reads a whole Parquet file (for compaction and tests).
-pub fn read_parquet(path: &std::path::Path) -> Result<Vec<RecordBatch>> {
+/// Opens a Parquet file for reading, errors naming the file.
+fn open_parquet(path: &std::path::Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     let file = File::open(path).map_err(|source| LakeError::Io {
         path: path.display().to_string(),
         source,
     })?;
-    let perr = |e: &dyn std::fmt::Display| LakeError::Parquet {
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(path, &e))
+}
+
+fn parquet_error(path: &std::path::Path, e: &dyn std::fmt::Display) -> LakeError {
+    LakeError::Parquet {
         path: path.display().to_string(),
         message: e.to_string(),
-    };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| perr(&e))?
+    }
+}
+
+/// Reads a whole Parquet file (for compaction and tests).
+pub fn read_parquet(path: &std::path::Path) -> Result<Vec<RecordBatch>> {
+    let reader = open_parquet(path)?
         .with_batch_size(16 * 1024)
         .build()
-        .map_err(|e| perr(&e))?;
+        .map_err(|e| parquet_error(path, &e))?;
     let mut out = Vec::new();
     for batch in reader {
         out.push(batch?);
@@ -173,15 +180,7 @@ pub fn for_each_batch(
     columns: &[&str],
     f: &mut dyn FnMut(&RecordBatch),
 ) -> Result<()> {
-    let file = File::open(path).map_err(|source| LakeError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let perr = |e: &dyn std::fmt::Display| LakeError::Parquet {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr(&e))?;
+    let builder = open_parquet(path)?;
     let schema = builder.schema().clone();
     let indices: Vec<usize> = columns.iter().filter_map(|c| schema.index_of(c).ok()).collect();
     let mask = datafusion::parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), indices);
@@ -189,7 +188,7 @@ pub fn for_each_batch(
         .with_projection(mask)
         .with_batch_size(8 * 1024)
         .build()
-        .map_err(|e| perr(&e))?;
+        .map_err(|e| parquet_error(path, &e))?;
     for batch in reader {
         f(&batch?);
     }

@@ -141,8 +141,7 @@ pub struct SuppressRule {
 impl SuppressRule {
     /// `until` in ms since the epoch (a date means the start of that day, UTC).
     pub fn until_ms(&self) -> Option<i64> {
-        let u = self.until.as_deref()?.trim();
-        crate::time::parse_rfc3339_ms(u).or_else(|| crate::time::parse_rfc3339_ms(&format!("{u}T00:00:00Z")))
+        crate::time::parse_date_or_rfc3339_ms(self.until.as_deref()?)
     }
 
     /// Whether this suppression covers a finding of `rule_id` about this account, actor and

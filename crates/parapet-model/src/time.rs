@@ -31,6 +31,12 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 const MS_PER_DAY: i64 = 86_400_000;
 
+/// An RFC 3339 time, or a date `YYYY-MM-DD` meaning the start of that day (UTC), in ms.
+pub fn parse_date_or_rfc3339_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    parse_rfc3339_ms(s).or_else(|| parse_rfc3339_ms(&format!("{s}T00:00:00Z")))
+}
+
 /// Parses an RFC 3339 / ISO 8601 timestamp (`YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]`) to epoch ms.
 /// A space instead of `T` and a missing zone (taken as UTC) are accepted. Returns `None` for
 /// anything else.

@@ -170,7 +170,7 @@ impl Parser<'_> {
                 .collect()
         } else {
             (0..self.names.len())
-                .filter(|&i| glob(target, &self.names[i]))
+                .filter(|&i| parapet_model::detection::wildcard(target, &self.names[i]))
                 .collect()
         };
         if out.is_empty() {
@@ -178,31 +178,6 @@ impl Parser<'_> {
         }
         Ok(out)
     }
-}
-
-/// `*` wildcard match of a selection name.
-fn glob(pat: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pat.split('*').collect();
-    if parts.len() == 1 {
-        return pat == name;
-    }
-    let mut rest = name;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(part) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            match rest.find(part) {
-                Some(at) => rest = &rest[at + part.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
 }
 
 #[cfg(test)]
