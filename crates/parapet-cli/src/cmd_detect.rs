@@ -39,6 +39,7 @@ pub fn detector(config: &Config, accounts: AccountDirectory) -> Result<(Detector
         placeholders: &d.placeholders,
         thresholds: &d.thresholds,
         suppress: &d.suppress,
+        geoip: d.geoip.as_deref(),
     };
     Detector::load(&settings, accounts).context("loading detection rules")
 }
@@ -218,6 +219,77 @@ pub fn run_detect(cli: &Cli, args: &DetectArgs) -> Result<ExitCode> {
     })
 }
 
+/// One match of `hunt --json`.
+#[derive(serde::Serialize)]
+struct HuntMatch<'a> {
+    rule_id: &'a str,
+    title: &'a str,
+    time: String,
+    event_id: &'a str,
+    account_id: Option<&'a str>,
+    region: Option<&'a str>,
+    actor: Option<&'a str>,
+    action: Option<&'a str>,
+    excerpt: Option<&'a serde_json::value::RawValue>,
+}
+
+/// One fired correlation of `hunt --json`.
+#[derive(serde::Serialize)]
+struct HuntCorrelation<'a> {
+    rule_id: &'a str,
+    title: &'a str,
+    group: &'a [String],
+    first: String,
+    last: String,
+    event_ids: Vec<&'a str>,
+}
+
+/// `{"events_scanned": N, "matches": [...], "correlations": [...]}`, written as it goes.
+fn print_hunt_json(
+    set: &parapet_detect::RuleSet,
+    events: u64,
+    hits: &[parapet_detect::Hit],
+    fired: &[parapet_detect::Fired],
+) -> Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    write!(out, "{{\"events_scanned\": {events},\n\"matches\": [")?;
+    for (i, h) in hits.iter().enumerate() {
+        let rule = &set.rules[h.rule];
+        let m = HuntMatch {
+            rule_id: &rule.id,
+            title: &rule.title,
+            time: format_rfc3339_secs(h.event.time_ms),
+            event_id: &h.event.uid,
+            account_id: h.event.account_id.as_deref(),
+            region: h.event.region.as_deref(),
+            actor: h.event.actor.as_deref(),
+            action: h.event.action.as_deref(),
+            excerpt: serde_json::from_str(&h.event.excerpt).ok(),
+        };
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut out, &m)?;
+    }
+    write!(out, "\n],\n\"correlations\": [")?;
+    for (i, f) in fired.iter().enumerate() {
+        let rule = &set.rules[f.rule];
+        let c = HuntCorrelation {
+            rule_id: &rule.id,
+            title: &rule.title,
+            group: &f.group,
+            first: format_rfc3339_secs(f.events.first().map(|e| e.time_ms).unwrap_or(0)),
+            last: format_rfc3339_secs(f.events.last().map(|e| e.time_ms).unwrap_or(0)),
+            event_ids: f.events.iter().map(|e| e.uid.as_str()).collect(),
+        };
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut out, &c)?;
+    }
+    writeln!(out, "\n]}}")?;
+    out.flush()?;
+    Ok(())
+}
+
 pub fn run_hunt(cli: &Cli, args: &HuntArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let data = data_dir(cli, &config);
@@ -239,27 +311,18 @@ pub fn run_hunt(cli: &Cli, args: &HuntArgs) -> Result<ExitCode> {
     let now = now_ms();
     let since = args.since.as_deref().map(|s| parse_when(s, now)).transpose()?;
     let until = args.until.as_deref().map(|s| parse_when(s, now)).transpose()?;
-    let found = hunt_lake(&data, &set, since, until).context("hunting over the lake")?;
-    let mut hits = found.scan.hits.clone();
+    let geoip = config
+        .detect
+        .geoip
+        .as_deref()
+        .map(parapet_ingest::GeoIp::open)
+        .transpose()?;
+    let found = hunt_lake(&data, &set, geoip.as_ref(), since, until).context("hunting over the lake")?;
+    let mut hits = found.scan.hits;
     hits.sort_by(|a, b| (a.event.time_ms, &a.event.uid).cmp(&(b.event.time_ms, &b.event.uid)));
     if args.json {
-        let out = serde_json::json!({
-            "events_scanned": found.report.events,
-            "matches": hits.iter().map(|h| serde_json::json!({
-                "rule_id": set.rules[h.rule].id, "title": set.rules[h.rule].title,
-                "time": format_rfc3339_secs(h.event.time_ms), "event_id": h.event.uid,
-                "account_id": h.event.account_id, "region": h.event.region, "actor": h.event.actor,
-                "action": h.event.action,
-                "excerpt": serde_json::from_str::<serde_json::Value>(&h.event.excerpt).unwrap_or_default(),
-            })).collect::<Vec<_>>(),
-            "correlations": found.fired.iter().map(|f| serde_json::json!({
-                "rule_id": set.rules[f.rule].id, "title": set.rules[f.rule].title, "group": f.group,
-                "first": format_rfc3339_secs(f.events.first().map(|e| e.time_ms).unwrap_or(0)),
-                "last": format_rfc3339_secs(f.events.last().map(|e| e.time_ms).unwrap_or(0)),
-                "event_ids": f.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        // Streamed, one match per line: a hunt can match hundreds of thousands of events.
+        print_hunt_json(&set, found.report.events, &hits, &found.fired)?;
         return Ok(ExitCode::SUCCESS);
     }
     for h in hits.iter().take(args.limit) {

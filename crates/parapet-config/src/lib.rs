@@ -153,6 +153,9 @@ pub struct DetectConfig {
     pub thresholds: parapet_model::detection::Thresholds,
     /// Standing suppressions: findings they match are written as suppressed.
     pub suppress: Vec<parapet_model::SuppressRule>,
+    /// A MaxMind GeoIP database (GeoLite2 / GeoIP2 Country or City `.mmdb`): sign-ins get the
+    /// country of their address, for `placeholders.allowed_console_countries`.
+    pub geoip: Option<PathBuf>,
 }
 
 impl Default for DetectConfig {
@@ -165,6 +168,7 @@ impl Default for DetectConfig {
             placeholders: Default::default(),
             thresholds: Default::default(),
             suppress: Vec::new(),
+            geoip: None,
         }
     }
 }
@@ -254,10 +258,14 @@ impl Config {
             ));
         }
         let d = &self.detect;
-        for (name, t) in [
-            ("console_failures", d.thresholds.console_failures),
-            ("access_denied", d.thresholds.access_denied),
-        ] {
+        if d.placeholders
+            .get("allowed_console_countries")
+            .is_some_and(|v| !v.is_empty())
+            && d.geoip.is_none()
+        {
+            return Err("key `detect.placeholders.allowed_console_countries`: needs `detect.geoip`, a MaxMind GeoLite2 / GeoIP2 Country or City .mmdb file to find the countries in".into());
+        }
+        for (name, t) in d.thresholds.named() {
             if t.count == 0 || t.minutes == 0 || t.minutes > 10_080 {
                 return Err(format!(
                     "key `detect.thresholds.{name}`: expected count >= 1 and minutes 1 to 10080, found {} in {}",
@@ -347,6 +355,9 @@ impl Config {
         }
         for r in &mut self.detect.rules {
             resolve(r);
+        }
+        if let Some(g) = &mut self.detect.geoip {
+            resolve(g);
         }
     }
 }

@@ -83,6 +83,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../rules/console_login_outside_allowed_networks.yml"),
     ),
     (
+        "console_login_outside_allowed_countries.yml",
+        include_str!("../rules/console_login_outside_allowed_countries.yml"),
+    ),
+    (
         "cloudtrail_tampering.yml",
         include_str!("../rules/cloudtrail_tampering.yml"),
     ),
@@ -110,6 +114,19 @@ pub const FILES: &[(&str, &str)] = &[
         "s3_public_access_block_removed.yml",
         include_str!("../rules/s3_public_access_block_removed.yml"),
     ),
+    (
+        "ssh_brute_force.yml",
+        include_str!("../rules/ssh_brute_force.yml"),
+    ),
+    ("dns_tunneling.yml", include_str!("../rules/dns_tunneling.yml")),
+    (
+        "crypto_mining_pool_dns.yml",
+        include_str!("../rules/crypto_mining_pool_dns.yml"),
+    ),
+    (
+        "crypto_mining_port.yml",
+        include_str!("../rules/crypto_mining_port.yml"),
+    ),
 ];
 
 /// The rule texts with the thresholds written in.
@@ -117,14 +134,12 @@ pub fn texts(t: &Thresholds) -> Vec<(&'static str, String)> {
     FILES
         .iter()
         .map(|(name, text)| {
-            let text = text
-                .replace("${console_failures.count}", &t.console_failures.count.to_string())
-                .replace(
-                    "${console_failures.minutes}",
-                    &t.console_failures.minutes.to_string(),
-                )
-                .replace("${access_denied.count}", &t.access_denied.count.to_string())
-                .replace("${access_denied.minutes}", &t.access_denied.minutes.to_string());
+            let mut text = text.to_string();
+            for (key, v) in t.named() {
+                text = text
+                    .replace(&format!("${{{key}.count}}"), &v.count.to_string())
+                    .replace(&format!("${{{key}.minutes}}"), &v.minutes.to_string());
+            }
             (*name, text)
         })
         .collect()

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use parapet_model::{CorrelationEvent, EventRef};
 use serde_json::Value;
 
-use crate::event::{value_text, Event};
+use crate::event::{value_text, Event, Source};
 use crate::matcher::{Matcher, StrPat};
 use crate::rule::{Body, Correlation, Detection, Item, Rule, RuleError, Selection};
 use crate::sigma::condition::Expr;
@@ -25,10 +25,13 @@ struct Feed {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     fields: Fields,
-    /// Lower-case `eventName` → event rules that require it.
+    /// Lower-case `eventName` → CloudTrail rules that require it.
     by_event_name: HashMap<String, Vec<usize>>,
-    /// Event rules that name no `eventName`: checked against every event.
-    generic: Vec<usize>,
+    /// Per source (in [`Source::ALL`] order), the rules checked against every one of its
+    /// events: CloudTrail rules that name no `eventName`, and every rule of the other logs.
+    generic: [Vec<usize>; Source::ALL.len()],
+    /// Per source, how many event rules read it.
+    per_source: [usize; Source::ALL.len()],
     /// Per rule: whether its matches are findings of their own.
     emits: Vec<bool>,
     /// Per rule: the correlations reading it.
@@ -53,9 +56,6 @@ pub struct Scan {
     pub correlation_events: Vec<CorrelationEvent>,
     pub events: u64,
 }
-
-/// The default grouping of a finding: the account.
-pub const DEFAULT_GROUP_BY: &str = "recipientAccountId";
 
 impl RuleSet {
     /// Compiles loaded rules. Correlations whose rules cannot be found, and duplicate ids, are
@@ -135,24 +135,32 @@ impl RuleSet {
             }
         }
         let mut by_event_name: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut generic = Vec::new();
+        let mut generic: [Vec<usize>; Source::ALL.len()] = Default::default();
+        let mut per_source = [0usize; Source::ALL.len()];
         let event_name = fields.intern("eventName");
         let mut group_fields = vec![Vec::new(); rules.len()];
         for (i, r) in rules.iter().enumerate() {
             let Body::Events(d) = &r.body else { continue };
+            // The default grouping of a finding: the account.
             let group: Vec<String> = if r.group_by.is_empty() {
-                vec![DEFAULT_GROUP_BY.to_string()]
+                vec![d.source.account_field().to_string()]
             } else {
                 r.group_by.clone()
             };
             group_fields[i] = group.iter().map(|g| fields.intern(g)).collect();
-            match required_names(d, &d.condition, event_name) {
+            let s = d.source.index();
+            per_source[s] += 1;
+            let names = match d.source {
+                Source::CloudTrail => required_names(d, &d.condition, event_name),
+                Source::VpcFlow | Source::Resolver => None,
+            };
+            match names {
                 Some(names) => {
                     for n in names {
                         by_event_name.entry(n).or_default().push(i);
                     }
                 }
-                None => generic.push(i),
+                None => generic[s].push(i),
             }
         }
         let set = RuleSet {
@@ -160,6 +168,7 @@ impl RuleSet {
             fields,
             by_event_name,
             generic,
+            per_source,
             emits,
             feeds,
             group_fields,
@@ -167,9 +176,14 @@ impl RuleSet {
         (set, errors)
     }
 
-    /// How many event rules are checked against every event (they name no `eventName`).
+    /// How many CloudTrail rules are checked against every event (they name no `eventName`).
     pub fn generic_rules(&self) -> usize {
-        self.generic.len()
+        self.generic[Source::CloudTrail.index()].len()
+    }
+
+    /// Whether any rule reads `source` (a log no rule reads need not be scanned).
+    pub fn reads(&self, source: Source) -> bool {
+        self.per_source[source.index()] > 0
     }
 
     pub fn field_name(&self, f: usize) -> &str {
@@ -205,6 +219,7 @@ impl RuleSet {
             paths: &self.fields.paths,
             slots: Vec::new(),
         };
+        let generic = &self.generic[event.source.index()];
         let bucket = event
             .event_name()
             .and_then(|n| {
@@ -217,7 +232,7 @@ impl RuleSet {
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         let mut matched: Vec<usize> = Vec::new();
-        for &i in bucket.iter().chain(self.generic.iter()) {
+        for &i in bucket.iter().chain(generic.iter()) {
             let Body::Events(d) = &self.rules[i].body else {
                 continue;
             };
@@ -276,6 +291,26 @@ fn alias_field(c: &Correlation, name: &str, base: &Rule) -> String {
 
 /// The event facts every finding carries, and the excerpt.
 pub fn event_ref(e: &Event<'_>) -> EventRef {
+    let excerpt = match e.source {
+        Source::CloudTrail => cloudtrail_excerpt(e),
+        // Flow and DNS records are small: all of them, long values cut.
+        Source::VpcFlow | Source::Resolver => match &e.value {
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shorten(v))).collect()),
+            other => other.clone(),
+        },
+    };
+    EventRef {
+        uid: e.uid(),
+        time_ms: e.time_ms().unwrap_or(0),
+        account_id: e.account().map(str::to_string),
+        region: e.region().map(str::to_string),
+        actor: e.actor().map(str::to_string),
+        action: e.action(),
+        excerpt: excerpt.to_string(),
+    }
+}
+
+fn cloudtrail_excerpt(e: &Event<'_>) -> Value {
     let mut ex = serde_json::Map::new();
     for k in [
         "eventTime",
@@ -303,32 +338,38 @@ pub fn event_ref(e: &Event<'_>) -> EventRef {
         }
         ex.insert("userIdentity".into(), Value::Object(who));
     }
-    for k in ["requestParameters", "additionalEventData", "responseElements"] {
+    // `parapet` holds what parapet added (the sign-in's country).
+    for k in [
+        "requestParameters",
+        "additionalEventData",
+        "responseElements",
+        "parapet",
+    ] {
         if let Some(v) = e.value.get(k) {
-            if v.is_null() {
-                continue;
-            }
-            let text = v.to_string();
-            if text.len() <= 400 {
-                ex.insert(k.to_string(), v.clone());
-            } else {
-                let mut cut = 400;
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                ex.insert(k.to_string(), Value::String(format!("{}…", &text[..cut])));
+            if !v.is_null() {
+                ex.insert(k.to_string(), shorten(v));
             }
         }
     }
-    EventRef {
-        uid: e.uid(),
-        time_ms: e.time_ms().unwrap_or(0),
-        account_id: e.account().map(str::to_string),
-        region: e.region().map(str::to_string),
-        actor: e.actor().map(str::to_string),
-        action: e.event_name().map(str::to_string),
-        excerpt: Value::Object(ex).to_string(),
+    Value::Object(ex)
+}
+
+/// `v`, or its JSON text cut to 400 bytes when longer.
+fn shorten(v: &Value) -> Value {
+    let text = match v {
+        Value::String(s) if s.len() <= 400 => return v.clone(),
+        Value::String(s) => s.clone(),
+        Value::Null | Value::Bool(_) | Value::Number(_) => return v.clone(),
+        other => other.to_string(),
+    };
+    if text.len() <= 400 {
+        return v.clone();
     }
+    let mut cut = 400;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Value::String(format!("{}…", &text[..cut]))
 }
 
 /// Field values of one event, looked up on first use.

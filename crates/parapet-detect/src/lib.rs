@@ -13,7 +13,7 @@ pub mod rule;
 pub mod sigma;
 
 pub use engine::{event_ref, Hit, RuleSet, Scan};
-pub use event::{Event, EventError};
+pub use event::{Event, EventError, Source};
 pub use findings::{finding_events, settle, Context, Fired, LoadGroup};
 pub use rule::{Body, Correlation, CorrelationKind, Origin, Rule, RuleError};
 pub use sigma::{Fields, Loader, Placeholders};

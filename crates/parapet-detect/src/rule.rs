@@ -64,6 +64,8 @@ pub enum Body {
 /// Selections and a condition over one event.
 #[derive(Clone, Debug)]
 pub struct Detection {
+    /// The log the rule reads.
+    pub source: crate::event::Source,
     pub selections: Vec<Selection>,
     pub names: Vec<String>,
     pub condition: Expr,

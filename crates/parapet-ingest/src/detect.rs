@@ -1,18 +1,19 @@
-//! Detection where the data is: on each ingest checkpoint's CloudTrail rows (streaming), and
-//! over the lake's files (`parapet detect`, batch). Both read the same thing — each row's `raw`
-//! record — through the same [`Detector`], and write through the same transaction-scoped
+//! Detection where the data is: on each ingest checkpoint's rows (streaming), and over the
+//! lake's files (`parapet detect`, batch), for the logs rules read (CloudTrail, flow logs,
+//! Resolver query logs). Both read the same thing — each row's record — through the same [`Detector`], and write through the same transaction-scoped
 //! writer, so they reach the same findings: events are recorded once per finding, and
 //! correlations are decided over every stored match of a group, whichever run brought it.
 
 use std::path::{Path, PathBuf};
 
-use parapet_detect::{finding_events, settle, Context, Event, RuleError, RuleSet, Scan};
+use parapet_detect::{finding_events, settle, Context, Event, RuleError, RuleSet, Scan, Source};
 use parapet_lake::arrow::array::{Array, AsArray, RecordBatch};
 use parapet_lake::arrow::datatypes::Int64Type;
+use parapet_lake::flow::FlowRecords;
 use parapet_model::{AccountDirectory, AccountId, SuppressRule};
 use parapet_store::{DetectionWriter, StoreError, Written};
 
-use crate::{DataDir, IngestError, Result};
+use crate::{DataDir, GeoIp, IngestError, Result};
 
 /// Now, in ms since the epoch (the time findings are updated at).
 pub fn now_ms() -> i64 {
@@ -28,6 +29,8 @@ pub struct Detector {
     pub suppress: Vec<SuppressRule>,
     /// Names for the findings' texts.
     pub accounts: AccountDirectory,
+    /// Countries of source addresses (`detect.geoip`), added to CloudTrail records.
+    pub geoip: Option<GeoIp>,
 }
 
 /// What to load: the `[detect]` settings.
@@ -38,6 +41,8 @@ pub struct DetectorSettings<'a> {
     pub placeholders: &'a parapet_detect::Placeholders,
     pub thresholds: &'a parapet_detect::builtin::Thresholds,
     pub suppress: &'a [SuppressRule],
+    /// A MaxMind GeoIP database (`detect.geoip`).
+    pub geoip: Option<&'a Path>,
 }
 
 /// Counts of one detection pass.
@@ -110,26 +115,37 @@ impl Detector {
         }
         let (rules, errors) =
             parapet_detect::compile_except(s.builtin, &files, s.placeholders, s.thresholds, s.disabled);
+        let geoip = s.geoip.map(GeoIp::open).transpose()?;
         Ok((
             Detector {
                 rules,
                 suppress: s.suppress.to_vec(),
                 accounts,
+                geoip,
             },
             errors,
         ))
     }
 
-    /// Scans the records of CloudTrail rows (their `raw` column); rows outside `window` (by their
-    /// `time` column, when given) are skipped.
+    /// Scans the rows of one lake table (nothing when no rule reads it); rows outside `window`
+    /// (by their `time` column, when given) are skipped.
     pub fn scan_batch(
         &self,
+        source: Source,
         batch: &RecordBatch,
         window: (Option<i64>, Option<i64>),
         scan: &mut Scan,
         report: &mut DetectReport,
     ) {
-        scan_rows(&self.rules, batch, window, scan, report);
+        scan_rows(
+            &self.rules,
+            self.geoip.as_ref(),
+            source,
+            batch,
+            window,
+            scan,
+            report,
+        );
     }
 
     /// Writes what a scan found: correlation matches, the correlations they decide, and every
@@ -170,8 +186,8 @@ impl Detector {
     }
 }
 
-/// Runs the rules over the lake's CloudTrail files with an event time in `since..until`, and
-/// writes the findings. Holds the lake lock (no file may be compacted away while it reads).
+/// Runs the rules over the lake's files (of the logs they read) with an event time in
+/// `since..until`, and writes the findings. Holds the lake lock (no file may be compacted away while it reads).
 pub fn detect_lake(
     data: &DataDir,
     detector: &Detector,
@@ -184,11 +200,14 @@ pub fn detect_lake(
     let lake = data.open_lake()?;
     let mut store = data.open_store()?;
     crate::recover(&lake, &mut store, &lock)?;
-    let files: Vec<_> = store
-        .live_files(Some("cloudtrail"))?
-        .into_iter()
-        .filter(|f| overlaps(f, since_ms, until_ms))
-        .collect();
+    let mut files = Vec::new();
+    for source in Source::ALL.into_iter().filter(|s| detector.rules.reads(*s)) {
+        for f in store.live_files(Some(source.table()))? {
+            if overlaps(&f, since_ms, until_ms) {
+                files.push((source, f));
+            }
+        }
+    }
     let mut report = DetectReport::default();
     let mut scan = Scan::default();
     // Write every ~64 Ki matches so memory stays bounded on long histories.
@@ -199,9 +218,9 @@ pub fn detect_lake(
             Ok(())
         };
     let total = files.len() as u64;
-    for (n, f) in files.iter().enumerate() {
-        parapet_lake::for_each_batch(&lake.abs(&f.path), &["time", "raw"], &mut |b| {
-            detector.scan_batch(b, (since_ms, until_ms), &mut scan, &mut report)
+    for (n, (source, f)) in files.iter().enumerate() {
+        parapet_lake::for_each_batch(&lake.abs(&f.path), &columns(*source), &mut |b| {
+            detector.scan_batch(*source, b, (since_ms, until_ms), &mut scan, &mut report)
         })?;
         if scan.hits.len() + scan.correlation_events.len() > 65_536 {
             flush(&mut scan, &mut report, &mut store)?;
@@ -225,12 +244,13 @@ pub struct HuntResult {
     pub report: DetectReport,
 }
 
-/// Runs `rules` over the lake's CloudTrail files with an event time in `since..until` and keeps
+/// Runs `rules` over the lake's files (of the logs they read) with an event time in `since..until` and keeps
 /// what matched in memory; nothing is written. Correlations are decided over the matches of
 /// this run only.
 pub fn hunt_lake(
     data: &DataDir,
     rules: &RuleSet,
+    geoip: Option<&GeoIp>,
     since_ms: Option<i64>,
     until_ms: Option<i64>,
 ) -> Result<HuntResult> {
@@ -240,13 +260,23 @@ pub fn hunt_lake(
     crate::recover(&lake, &mut store, &lock)?;
     let mut report = DetectReport::default();
     let mut scan = Scan::default();
-    for f in store.live_files(Some("cloudtrail"))? {
-        if !overlaps(&f, since_ms, until_ms) {
-            continue;
+    for source in Source::ALL.into_iter().filter(|s| rules.reads(*s)) {
+        for f in store.live_files(Some(source.table()))? {
+            if !overlaps(&f, since_ms, until_ms) {
+                continue;
+            }
+            parapet_lake::for_each_batch(&lake.abs(&f.path), &columns(source), &mut |b| {
+                scan_rows(
+                    rules,
+                    geoip,
+                    source,
+                    b,
+                    (since_ms, until_ms),
+                    &mut scan,
+                    &mut report,
+                )
+            })?;
         }
-        parapet_lake::for_each_batch(&lake.abs(&f.path), &["time", "raw"], &mut |b| {
-            scan_rows(rules, b, (since_ms, until_ms), &mut scan, &mut report)
-        })?;
     }
     drop(lock);
     let all = &scan.correlation_events;
@@ -272,20 +302,37 @@ pub fn hunt_lake(
     Ok(HuntResult { scan, fired, report })
 }
 
-/// Scans the `raw` records of CloudTrail rows; rows whose `time` is outside `window` are skipped.
+/// The lake columns a scan of `source` reads.
+fn columns(source: Source) -> Vec<&'static str> {
+    let mut c = vec!["time", "raw"];
+    if source == Source::VpcFlow {
+        c.extend(FlowRecords::columns());
+    }
+    c
+}
+
+/// Scans the rows of one table: the `raw` record of CloudTrail and Resolver rows (JSON as AWS
+/// wrote it), the flow fields of flow rows (their `raw` is a text line, searched by keywords);
+/// rows whose `time` is outside `window` are skipped.
 fn scan_rows(
     rules: &RuleSet,
+    geoip: Option<&GeoIp>,
+    source: Source,
     batch: &RecordBatch,
     window: (Option<i64>, Option<i64>),
     scan: &mut Scan,
     report: &mut DetectReport,
 ) {
+    if !rules.reads(source) {
+        return;
+    }
     let Some(raw) = batch.column_by_name("raw").and_then(|c| c.as_string_opt::<i32>()) else {
         return;
     };
     let time = batch
         .column_by_name("time")
         .and_then(|c| c.as_primitive_opt::<Int64Type>());
+    let flows = (source == Source::VpcFlow).then(|| FlowRecords::new(batch));
     for i in 0..raw.len() {
         if raw.is_null(i) {
             continue;
@@ -296,8 +343,17 @@ fn scan_rows(
             }
         }
         report.events += 1;
-        match Event::parse(raw.value(i)) {
-            Ok(e) => rules.scan(&e, scan),
+        let event = match &flows {
+            Some(f) => Event::from_value(source, f.record(i), raw.value(i)),
+            None => Event::parse_as(source, raw.value(i)),
+        };
+        match event {
+            Ok(mut e) => {
+                if let Some(g) = geoip {
+                    g.enrich(&mut e);
+                }
+                rules.scan(&e, scan)
+            }
             Err(_) => report.unreadable += 1,
         }
     }

@@ -14,6 +14,7 @@ mod compact;
 mod data_dir;
 mod decode;
 mod detect;
+mod geoip;
 mod live;
 mod pipeline;
 mod quarantine;
@@ -24,6 +25,7 @@ pub use data_dir::{DataDir, LakeLock};
 pub use detect::{
     detect_lake, hunt_lake, now_ms, read_rule_files, DetectReport, Detector, DetectorSettings, HuntResult,
 };
+pub use geoip::GeoIp;
 pub use live::{follow_queue, LiveBatch, LiveOptions, OpenBucket};
 pub use pipeline::{ingest, IngestOptions, IngestReport, ProblemObject, Progress, SkipCount};
 pub use recover::{recover, RecoveryReport};
@@ -47,6 +49,8 @@ pub enum IngestError {
     LostFile { path: String },
     #[error("a worker thread panicked: {0}")]
     Worker(String),
+    #[error("{path}: not a readable MaxMind GeoIP database (a GeoLite2 / GeoIP2 .mmdb file was expected): {message}")]
+    GeoIp { path: String, message: String },
 }
 
 pub type Result<T, E = IngestError> = std::result::Result<T, E>;

@@ -658,9 +658,9 @@ fn committer(
         let mut scan = parapet_detect::Scan::default();
         if let Some(d) = detector {
             for ((table, _), batches) in &checkpoint.buffers {
-                if *table == "cloudtrail" {
+                if let Some(source) = parapet_detect::Source::from_table(table) {
                     for b in batches {
-                        d.scan_batch(b, (None, None), &mut scan, &mut stats.detection);
+                        d.scan_batch(source, b, (None, None), &mut scan, &mut stats.detection);
                     }
                 }
             }

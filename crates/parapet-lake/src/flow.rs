@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use parapet_model::flow::{ECS_FIELDS, NETWORK_ACTIVITY_CLASS_UID, NETWORK_CATEGORY_UID};
 use parapet_model::FlowRecord;
 
+use crate::arrow::array::{Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use crate::table::{col, Columns, Head, Kind, LakeRecord, RowContext, TableDef};
 
 /// The table.
@@ -233,6 +234,140 @@ impl LakeRecord for FlowRecord<'_> {
     }
 }
 
+/// A flow row as the flow log wrote it: the fields under AWS's names (`srcaddr`, `dstport`,
+/// `action`, `start` in Unix seconds), for rules written against the log format. Fields without
+/// a value are left out.
+pub struct FlowRecords<'b> {
+    text: Vec<(&'static str, &'b StringArray)>,
+    int32: Vec<(&'static str, &'b Int32Array)>,
+    int64: Vec<(&'static str, &'b Int64Array)>,
+    seconds: Vec<(&'static str, &'b Int64Array)>,
+    disposition: Option<&'b StringArray>,
+    direction: Option<&'b StringArray>,
+}
+
+/// Text fields: (name in the log, lake column).
+const NATIVE_TEXT: &[(&str, &str)] = &[
+    ("account_id", "cloud_account_uid"),
+    ("interface_id", "src_endpoint_interface_uid"),
+    ("srcaddr", "src_endpoint_ip"),
+    ("dstaddr", "dst_endpoint_ip"),
+    ("log_status", "log_status"),
+    ("vpc_id", "src_endpoint_vpc_uid"),
+    ("subnet_id", "src_endpoint_subnet_uid"),
+    ("instance_id", "src_endpoint_instance_uid"),
+    ("type", "connection_info_protocol_ver"),
+    ("pkt_srcaddr", "src_endpoint_intermediate_ip"),
+    ("pkt_dstaddr", "dst_endpoint_intermediate_ip"),
+    ("region", "cloud_region"),
+    ("az_id", "cloud_zone"),
+    ("sublocation_type", "sublocation_type"),
+    ("sublocation_id", "sublocation_id"),
+    ("pkt_src_aws_service", "src_endpoint_svc_name"),
+    ("pkt_dst_aws_service", "dst_endpoint_svc_name"),
+    ("reject_reason", "reject_reason"),
+    ("resource_type", "resource_type"),
+];
+const NATIVE_INT32: &[(&str, &str)] = &[
+    ("version", "flow_version"),
+    ("srcport", "src_endpoint_port"),
+    ("dstport", "dst_endpoint_port"),
+    ("protocol", "connection_info_protocol_num"),
+    ("tcp_flags", "connection_info_tcp_flags"),
+    ("traffic_path", "traffic_path"),
+];
+const NATIVE_INT64: &[(&str, &str)] = &[("packets", "traffic_packets"), ("bytes", "traffic_bytes")];
+const NATIVE_SECONDS: &[(&str, &str)] = &[("start", "start_time"), ("end", "end_time")];
+
+impl<'b> FlowRecords<'b> {
+    /// The lake columns a record is made from.
+    pub fn columns() -> Vec<&'static str> {
+        let mut c: Vec<&'static str> = NATIVE_TEXT
+            .iter()
+            .chain(NATIVE_INT32)
+            .chain(NATIVE_INT64)
+            .chain(NATIVE_SECONDS)
+            .map(|(_, col)| *col)
+            .collect();
+        c.extend(["disposition", "connection_info_direction"]);
+        c
+    }
+
+    /// Binds the columns of `batch` (those missing from it are left out of the records).
+    pub fn new(batch: &'b RecordBatch) -> FlowRecords<'b> {
+        fn bind<'b, T: 'static>(
+            batch: &'b RecordBatch,
+            cols: &[(&'static str, &str)],
+        ) -> Vec<(&'static str, &'b T)> {
+            cols.iter()
+                .filter_map(|(name, col)| {
+                    batch
+                        .column_by_name(col)
+                        .and_then(|c| c.as_any().downcast_ref::<T>())
+                        .map(|a| (*name, a))
+                })
+                .collect()
+        }
+        let text_col = |col: &str| {
+            batch
+                .column_by_name(col)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+        };
+        FlowRecords {
+            text: bind(batch, NATIVE_TEXT),
+            int32: bind(batch, NATIVE_INT32),
+            int64: bind(batch, NATIVE_INT64),
+            seconds: bind(batch, NATIVE_SECONDS),
+            disposition: text_col("disposition"),
+            direction: text_col("connection_info_direction"),
+        }
+    }
+
+    /// Row `i` as a JSON object.
+    pub fn record(&self, i: usize) -> serde_json::Value {
+        use serde_json::Value;
+        let mut m = serde_json::Map::new();
+        for (name, a) in &self.text {
+            if a.is_valid(i) {
+                m.insert((*name).into(), Value::String(a.value(i).to_string()));
+            }
+        }
+        for (name, a) in &self.int32 {
+            if a.is_valid(i) {
+                m.insert((*name).into(), a.value(i).into());
+            }
+        }
+        for (name, a) in &self.int64 {
+            if a.is_valid(i) {
+                m.insert((*name).into(), a.value(i).into());
+            }
+        }
+        for (name, a) in &self.seconds {
+            if a.is_valid(i) {
+                m.insert((*name).into(), a.value(i).div_euclid(1000).into());
+            }
+        }
+        let native = |a: Option<&StringArray>, map: fn(&str) -> &str| {
+            a.filter(|a| a.is_valid(i)).map(|a| map(a.value(i)).to_string())
+        };
+        if let Some(v) = native(self.disposition, |d| match d {
+            "Allowed" => "ACCEPT",
+            "Blocked" => "REJECT",
+            other => other,
+        }) {
+            m.insert("action".into(), Value::String(v));
+        }
+        if let Some(v) = native(self.direction, |d| match d {
+            "Inbound" => "ingress",
+            "Outbound" => "egress",
+            other => other,
+        }) {
+            m.insert("flow_direction".into(), Value::String(v));
+        }
+        Value::Object(m)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +449,19 @@ mod tests {
         assert_eq!(i32_at("type_uid", 0), Some(400_106));
         assert_eq!(text("unmapped", 0).as_deref(), Some(r#"{"new-field":"v"}"#));
         assert_eq!(text("account_name", 0).as_deref(), Some("prod"));
+        // Read back under the log's own names, for detection rules.
+        let native = FlowRecords::new(&b).record(0);
+        assert_eq!(
+            native,
+            serde_json::json!({
+                "version": 5, "account_id": "111122223333", "region": "eu-west-1",
+                "srcaddr": "10.0.0.1", "dstaddr": "10.0.0.2", "srcport": 41000, "dstport": 22,
+                "protocol": 6, "packets": 3, "bytes": 180, "start": 1_700_000_000i64,
+                "end": 1_700_000_060i64, "action": "REJECT", "log_status": "OK",
+                "flow_direction": "ingress"
+            })
+        );
+        assert_eq!(FlowRecords::new(&b).record(1)["log_status"], "NODATA");
         assert_eq!(text("raw", 0).as_deref(), Some("5 111122223333 …"));
         // NODATA: a status row, activity Unknown, no flow.
         assert_eq!(text("log_status", 1).as_deref(), Some("NODATA"));

@@ -202,6 +202,23 @@ pub struct Thresholds {
     pub console_failures: Threshold,
     /// Denied calls by one principal (default 10 in 5 minutes).
     pub access_denied: Threshold,
+    /// SSH connections from one internet address to one host (default 20 in 10 minutes).
+    pub ssh_attempts: Threshold,
+    /// Distinct long-label DNS names queried by one host (default 20 in 10 minutes).
+    pub dns_tunnel: Threshold,
+}
+
+impl Thresholds {
+    /// Every threshold with its name (the key in `[detect.thresholds]`, and `${name.count}` /
+    /// `${name.minutes}` in the built-in rules).
+    pub fn named(&self) -> [(&'static str, Threshold); 4] {
+        [
+            ("console_failures", self.console_failures),
+            ("access_denied", self.access_denied),
+            ("ssh_attempts", self.ssh_attempts),
+            ("dns_tunnel", self.dns_tunnel),
+        ]
+    }
 }
 
 impl Default for Thresholds {
@@ -211,6 +228,14 @@ impl Default for Thresholds {
             access_denied: Threshold {
                 count: 10,
                 minutes: 5,
+            },
+            ssh_attempts: Threshold {
+                count: 20,
+                minutes: 10,
+            },
+            dns_tunnel: Threshold {
+                count: 20,
+                minutes: 10,
             },
         }
     }

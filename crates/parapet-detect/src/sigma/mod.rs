@@ -11,6 +11,7 @@ use parapet_model::Severity;
 use regex::Regex;
 use yaml_rust2::{Yaml, YamlLoader};
 
+use crate::event::Source;
 use crate::matcher::{base64, base64_offsets, Cidr, Cmp, Matcher, StrPat};
 use crate::rule::{Body, Correlation, CorrelationKind, Detection, Item, Origin, Rule, RuleError, Selection};
 
@@ -175,8 +176,8 @@ impl<'p> Loader<'p> {
             let Some(det) = key(h, "detection") else {
                 return Err(ctx.err("detection", "a rule needs 'detection' (or 'correlation')"));
             };
-            check_logsource(key(h, "logsource"), &ctx)?;
-            Body::Events(self.detection(det, &ctx)?)
+            let source = check_logsource(key(h, "logsource"), &ctx)?;
+            Body::Events(self.detection(det, source, &ctx)?)
         };
         let id = match origin {
             Origin::Builtin(_) => sigma_id
@@ -217,7 +218,7 @@ impl<'p> Loader<'p> {
         })
     }
 
-    fn detection(&mut self, det: &Yaml, ctx: &Ctx<'_>) -> Result<Detection, RuleError> {
+    fn detection(&mut self, det: &Yaml, source: Source, ctx: &Ctx<'_>) -> Result<Detection, RuleError> {
         let Yaml::Hash(h) = det else {
             return Err(ctx.err("detection", "must be a mapping of selections and a condition"));
         };
@@ -264,6 +265,7 @@ impl<'p> Loader<'p> {
         let condition =
             condition::parse(&cond_text, &names).map_err(|m| ctx.err("detection.condition", m))?;
         Ok(Detection {
+            source,
             selections,
             names,
             condition,
@@ -645,24 +647,21 @@ impl<'p> Loader<'p> {
     }
 }
 
-fn check_logsource(ls: Option<&Yaml>, ctx: &Ctx<'_>) -> Result<(), RuleError> {
+fn check_logsource(ls: Option<&Yaml>, ctx: &Ctx<'_>) -> Result<Source, RuleError> {
     let Some(Yaml::Hash(h)) = ls else {
         return Err(ctx.err(
             "logsource",
-            "missing: parapet reads rules with 'product: aws, service: cloudtrail'",
+            "missing: parapet reads rules with 'product: aws' and 'service: cloudtrail', 'vpcflow' or 'route53resolver'",
         ));
     };
     let product = key(h, "product").and_then(scalar).unwrap_or_default();
     let service = key(h, "service").and_then(scalar).unwrap_or_default();
-    if !product.eq_ignore_ascii_case("aws")
-        || !(service.is_empty() || service.eq_ignore_ascii_case("cloudtrail"))
-    {
-        return Err(ctx.err(
+    Source::from_logsource(&product, &service).ok_or_else(|| {
+        ctx.err(
             "logsource",
             format!(
-                "product '{product}' service '{service}' is not a log parapet runs rules on (aws/cloudtrail)"
+                "product '{product}' service '{service}' is not a log parapet runs rules on (aws: cloudtrail, vpcflow, route53resolver)"
             ),
-        ));
-    }
-    Ok(())
+        )
+    })
 }

@@ -6,7 +6,7 @@ mod sigmahq;
 use std::path::{Path, PathBuf};
 
 use parapet_detect::builtin::Thresholds;
-use parapet_detect::{compile, Event, RuleSet, Scan};
+use parapet_detect::{compile, Event, RuleSet, Scan, Source};
 
 pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
@@ -45,6 +45,10 @@ pub fn builtin_set() -> RuleSet {
                 "Console sign-in from outside the allowed networks",
                 Some("allowed_console_cidrs")
             ),
+            (
+                "Console sign-in from outside the allowed countries",
+                Some("allowed_console_countries")
+            ),
             ("Trail bucket policy changed", Some("trail_buckets"))
         ],
         "{errors:#?}"
@@ -52,10 +56,10 @@ pub fn builtin_set() -> RuleSet {
     set
 }
 
-/// Rule ids matching one record.
-pub fn matching(set: &RuleSet, record: &serde_json::Value) -> Vec<String> {
+/// Rule ids matching one record of `source`.
+pub fn matching_as(set: &RuleSet, source: Source, record: &serde_json::Value) -> Vec<String> {
     let text = record.to_string();
-    let e = Event::parse(&text).expect("record");
+    let e = Event::parse_as(source, &text).expect("record");
     let mut scan = Scan::default();
     set.scan(&e, &mut scan);
     let mut ids: Vec<String> = scan.hits.iter().map(|h| set.rules[h.rule].id.clone()).collect();

@@ -1,9 +1,11 @@
-//! Panther's labelled CloudTrail tests against the built-in rule that covers the same thing;
+//! Panther's labelled CloudTrail and Route 53 Resolver tests against the built-in rule that covers the same thing;
 //! which covers which is the table in `rules/COVERAGE.md`.
 
 use std::path::Path;
 
-use crate::{builtin_set, matching, testdata};
+use parapet_detect::Source;
+
+use crate::{builtin_set, matching_as, testdata};
 
 /// (Panther rule, parapet rule, test names not checked) from the first table of COVERAGE.md.
 fn coverage() -> Vec<(String, String, Vec<String>)> {
@@ -29,18 +31,24 @@ fn coverage() -> Vec<(String, String, Vec<String>)> {
 fn panther_labelled_tests_pass() {
     let set = builtin_set();
     let map = coverage();
-    assert_eq!(map.len(), 18, "rows of the coverage table");
+    assert_eq!(map.len(), 19, "rows of the coverage table");
     for (_, rule, _) in &map {
         assert!(
             set.rules.iter().any(|r| r.id == *rule),
             "{rule} is not a built-in rule"
         );
     }
-    let text =
-        std::fs::read_to_string(testdata().join("panther/panther_cloudtrail_tests.ndjson")).expect("tests");
+    let mut lines = Vec::new();
+    for (file, source) in [
+        ("panther_cloudtrail_tests.ndjson", Source::CloudTrail),
+        ("panther_vpcdns_tests.ndjson", Source::Resolver),
+    ] {
+        let text = std::fs::read_to_string(testdata().join("panther").join(file)).expect("tests");
+        lines.extend(text.lines().map(|l| (l.to_string(), source)));
+    }
     let (mut checked, mut positives) = (0, 0);
     let mut failures = Vec::new();
-    for line in text.lines() {
+    for (line, source) in &lines {
         let t: serde_json::Value = serde_json::from_str(line).expect("line");
         let (Some(pr), Some(name), Some(expected)) = (
             t["rule_id"].as_str(),
@@ -55,7 +63,7 @@ fn panther_labelled_tests_pass() {
         if skipped.iter().any(|s| s == name) {
             continue;
         }
-        let got = matching(&set, &t["log"]).iter().any(|id| id == rule);
+        let got = matching_as(&set, *source, &t["log"]).iter().any(|id| id == rule);
         checked += 1;
         positives += usize::from(expected);
         if got != expected {
@@ -65,7 +73,7 @@ fn panther_labelled_tests_pass() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(
         (checked, positives),
-        (55, 20),
+        (63, 26),
         "tests checked, of which expected matches"
     );
 }
