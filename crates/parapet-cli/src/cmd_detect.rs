@@ -40,6 +40,7 @@ pub fn detector(config: &Config, accounts: AccountDirectory) -> Result<(Detector
         thresholds: &d.thresholds,
         suppress: &d.suppress,
         geoip: d.geoip.as_deref(),
+        managed: &d.managed,
     };
     Detector::load(&settings, accounts).context("loading detection rules")
 }

@@ -156,6 +156,8 @@ pub struct DetectConfig {
     /// A MaxMind GeoIP database (GeoLite2 / GeoIP2 Country or City `.mmdb`): sign-ins get the
     /// country of their address, for `placeholders.allowed_console_countries`.
     pub geoip: Option<PathBuf>,
+    /// Which GuardDuty, Security Hub and AWS Health findings become parapet findings.
+    pub managed: parapet_model::ManagedFindings,
 }
 
 impl Default for DetectConfig {
@@ -169,6 +171,7 @@ impl Default for DetectConfig {
             thresholds: Default::default(),
             suppress: Vec::new(),
             geoip: None,
+            managed: Default::default(),
         }
     }
 }

@@ -192,6 +192,7 @@ fn finding_event(
         },
         event: e.clone(),
         suppression,
+        at_source: None,
     }
 }
 

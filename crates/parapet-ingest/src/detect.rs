@@ -10,9 +10,10 @@ use parapet_detect::{finding_events, settle, Context, Event, RuleError, RuleSet,
 use parapet_lake::arrow::array::{Array, AsArray, RecordBatch};
 use parapet_lake::arrow::datatypes::Int64Type;
 use parapet_lake::flow::FlowRecords;
-use parapet_model::{AccountDirectory, AccountId, SuppressRule};
+use parapet_model::{AccountDirectory, AccountId, FindingEvent, ManagedFindings, SuppressRule};
 use parapet_store::{DetectionWriter, StoreError, Written};
 
+use crate::managed::{self, Managed};
 use crate::{DataDir, GeoIp, IngestError, Result};
 
 /// Now, in ms since the epoch (the time findings are updated at).
@@ -31,6 +32,21 @@ pub struct Detector {
     pub accounts: AccountDirectory,
     /// Countries of source addresses (`detect.geoip`), added to CloudTrail records.
     pub geoip: Option<GeoIp>,
+    /// Which GuardDuty, Security Hub and Health findings become findings.
+    pub managed: ManagedFindings,
+}
+
+/// What a scan found, not yet written: rule matches, and updates of managed findings.
+#[derive(Default, Debug)]
+pub struct Pending {
+    pub scan: Scan,
+    pub managed: Vec<FindingEvent>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.scan.hits.len() + self.scan.correlation_events.len() + self.managed.len()
+    }
 }
 
 /// What to load: the `[detect]` settings.
@@ -43,6 +59,7 @@ pub struct DetectorSettings<'a> {
     pub suppress: &'a [SuppressRule],
     /// A MaxMind GeoIP database (`detect.geoip`).
     pub geoip: Option<&'a Path>,
+    pub managed: &'a ManagedFindings,
 }
 
 /// Counts of one detection pass.
@@ -58,6 +75,10 @@ pub struct DetectReport {
     pub new_findings: u64,
     pub new_events: u64,
     pub reopened: u64,
+    /// Updates of GuardDuty, Security Hub and Health findings taken as findings' events.
+    pub managed_updates: u64,
+    /// Findings resolved because their service closed them.
+    pub closed_at_source: u64,
 }
 
 impl DetectReport {
@@ -65,6 +86,7 @@ impl DetectReport {
         self.new_findings += w.new_findings;
         self.new_events += w.new_events;
         self.reopened += w.reopened;
+        self.closed_at_source += w.closed;
     }
 }
 
@@ -122,30 +144,56 @@ impl Detector {
                 suppress: s.suppress.to_vec(),
                 accounts,
                 geoip,
+                managed: s.managed.clone(),
             },
             errors,
         ))
     }
 
-    /// Scans the rows of one lake table (nothing when no rule reads it); rows outside `window`
-    /// (by their `time` column, when given) are skipped.
+    /// Scans the rows of one lake table: the records of the logs rules read, the updates of
+    /// the managed findings `[detect.managed]` takes; nothing for other tables. Rows outside
+    /// `window` (by their `time` column, when given) are skipped.
     pub fn scan_batch(
         &self,
-        source: Source,
+        table: &str,
         batch: &RecordBatch,
         window: (Option<i64>, Option<i64>),
-        scan: &mut Scan,
+        pending: &mut Pending,
         report: &mut DetectReport,
     ) {
-        scan_rows(
-            &self.rules,
-            self.geoip.as_ref(),
-            source,
-            batch,
-            window,
-            scan,
-            report,
-        );
+        if let Some(source) = Source::from_table(table) {
+            scan_rows(
+                &self.rules,
+                self.geoip.as_ref(),
+                source,
+                batch,
+                window,
+                &mut pending.scan,
+                report,
+            );
+        } else if managed::reads(&self.managed, table) {
+            let names = |id: &str| self.account_name(id);
+            let m = Managed {
+                settings: &self.managed,
+                account_name: &names,
+                suppress: &self.suppress,
+                now_ms: now_ms(),
+            };
+            let before = pending.managed.len();
+            managed::finding_events(table, batch, window, &m, &mut pending.managed);
+            report.managed_updates += (pending.managed.len() - before) as u64;
+        }
+    }
+
+    /// Whether `scan_batch` does anything with `table`.
+    pub fn reads_table(&self, table: &str) -> bool {
+        Source::from_table(table).is_some_and(|s| self.rules.reads(s)) || managed::reads(&self.managed, table)
+    }
+
+    fn account_name(&self, id: &str) -> Option<String> {
+        AccountId::parse(id)
+            .and_then(|a| self.accounts.get(&a))
+            .map(|a| a.name.clone())
     }
 
     /// Writes what a scan found: correlation matches, the correlations they decide, and every
@@ -153,21 +201,18 @@ impl Detector {
     pub fn write(
         &self,
         w: &mut DetectionWriter<'_>,
-        scan: &Scan,
+        pending: &Pending,
         now_ms: i64,
         report: &mut DetectReport,
     ) -> Result<(), StoreError> {
+        let scan = &pending.scan;
         report.matches += scan.hits.len() as u64;
         report.correlation_matches += scan.correlation_events.len() as u64;
         w.add_correlation_events(&scan.correlation_events)?;
         let fired = settle(&self.rules, &scan.correlation_events, &mut |c, g, from, to| {
             w.correlation_events(c, g, from, to)
         })?;
-        let names = |id: &str| -> Option<String> {
-            AccountId::parse(id)
-                .and_then(|a| self.accounts.get(&a))
-                .map(|a| a.name.clone())
-        };
+        let names = |id: &str| self.account_name(id);
         let ctx = Context {
             account_name: &names,
             suppress: &self.suppress,
@@ -176,11 +221,13 @@ impl Detector {
         let events = finding_events(&self.rules, &scan.hits, &fired, &ctx);
         let before = w.written;
         w.add_finding_events(&events, now_ms)?;
+        w.add_finding_events(&pending.managed, now_ms)?;
         let after = w.written;
         report.add_written(Written {
             new_findings: after.new_findings - before.new_findings,
             new_events: after.new_events - before.new_events,
             reopened: after.reopened - before.reopened,
+            closed: after.closed - before.closed,
         });
         Ok(())
     }
@@ -201,33 +248,42 @@ pub fn detect_lake(
     let mut store = data.open_store()?;
     crate::recover(&lake, &mut store, &lock)?;
     let mut files = Vec::new();
-    for source in Source::ALL.into_iter().filter(|s| detector.rules.reads(*s)) {
-        for f in store.live_files(Some(source.table()))? {
+    let tables = Source::ALL
+        .iter()
+        .map(|s| s.table())
+        .chain(managed::TABLES)
+        .filter(|t| detector.reads_table(t));
+    for table in tables {
+        for f in store.live_files(Some(table))? {
             if overlaps(&f, since_ms, until_ms) {
-                files.push((source, f));
+                files.push((table, f));
             }
         }
     }
     let mut report = DetectReport::default();
-    let mut scan = Scan::default();
+    let mut pending = Pending::default();
     // Write every ~64 Ki matches so memory stays bounded on long histories.
     let flush =
-        |scan: &mut Scan, report: &mut DetectReport, store: &mut parapet_store::Store| -> Result<()> {
-            let taken = std::mem::take(scan);
+        |pending: &mut Pending, report: &mut DetectReport, store: &mut parapet_store::Store| -> Result<()> {
+            let taken = std::mem::take(pending);
             store.record_detections(|w| detector.write(w, &taken, now_ms, report))?;
             Ok(())
         };
     let total = files.len() as u64;
-    for (n, (source, f)) in files.iter().enumerate() {
-        parapet_lake::for_each_batch(&lake.abs(&f.path), &columns(*source), &mut |b| {
-            detector.scan_batch(*source, b, (since_ms, until_ms), &mut scan, &mut report)
+    for (n, (table, f)) in files.iter().enumerate() {
+        let cols = match Source::from_table(table) {
+            Some(source) => columns(source),
+            None => managed::COLUMNS.to_vec(),
+        };
+        parapet_lake::for_each_batch(&lake.abs(&f.path), &cols, &mut |b| {
+            detector.scan_batch(table, b, (since_ms, until_ms), &mut pending, &mut report)
         })?;
-        if scan.hits.len() + scan.correlation_events.len() > 65_536 {
-            flush(&mut scan, &mut report, &mut store)?;
+        if pending.len() > 65_536 {
+            flush(&mut pending, &mut report, &mut store)?;
         }
         on_file(n as u64 + 1, total);
     }
-    flush(&mut scan, &mut report, &mut store)?;
+    flush(&mut pending, &mut report, &mut store)?;
     Ok(report)
 }
 

@@ -16,6 +16,7 @@ mod decode;
 mod detect;
 mod geoip;
 mod live;
+mod managed;
 mod pipeline;
 mod quarantine;
 mod recover;
@@ -24,6 +25,7 @@ pub use compact::{compact, CompactOptions, CompactReport};
 pub use data_dir::{DataDir, LakeLock};
 pub use detect::{
     detect_lake, hunt_lake, now_ms, read_rule_files, DetectReport, Detector, DetectorSettings, HuntResult,
+    Pending,
 };
 pub use geoip::GeoIp;
 pub use live::{follow_queue, LiveBatch, LiveOptions, OpenBucket};

@@ -655,13 +655,11 @@ fn committer(
     for checkpoint in rx {
         // Detection reads the rows as they will be in the lake, and its findings commit in the
         // same transaction as the objects: a crash loses neither, a re-run doubles neither.
-        let mut scan = parapet_detect::Scan::default();
+        let mut pending = crate::detect::Pending::default();
         if let Some(d) = detector {
             for ((table, _), batches) in &checkpoint.buffers {
-                if let Some(source) = parapet_detect::Source::from_table(table) {
-                    for b in batches {
-                        d.scan_batch(source, b, (None, None), &mut scan, &mut stats.detection);
-                    }
+                for b in batches {
+                    d.scan_batch(table, b, (None, None), &mut pending, &mut stats.detection);
                 }
             }
         }
@@ -680,7 +678,7 @@ fn committer(
             Some(d) => {
                 let now = crate::detect::now_ms();
                 let report = &mut stats.detection;
-                ledger.commit_batch_with(&batch, &mut |w| d.write(w, &scan, now, report))?
+                ledger.commit_batch_with(&batch, &mut |w| d.write(w, &pending, now, report))?
             }
             None => ledger.commit_batch(&batch)?,
         };

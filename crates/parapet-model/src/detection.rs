@@ -99,6 +99,53 @@ pub struct FindingEvent {
     pub detection: Detection,
     pub event: EventRef,
     pub suppression: Option<Suppression>,
+    /// For findings another service owns (GuardDuty, Security Hub, AWS Health): what this update
+    /// says of the finding there. The store follows the newest update: closed there resolves
+    /// the finding here, open again reopens it. `None` for parapet's own rules.
+    pub at_source: Option<SourceStatus>,
+}
+
+/// The state of a finding in the service that owns it, as of one update.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SourceStatus {
+    /// `guardduty`, `securityhub`, `health`.
+    pub source: String,
+    /// Archived, resolved, suppressed, passed or closed there.
+    pub closed: bool,
+}
+
+/// Which findings of the managed services become parapet findings (`[detect.managed]`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ManagedFindings {
+    /// GuardDuty findings (rows of the `guardduty` table).
+    pub guardduty: bool,
+    /// The lowest GuardDuty severity taken (GuardDuty's scale: 4.0 and up is medium).
+    pub guardduty_min_severity: Severity,
+    /// Also the sample findings GuardDuty generates on request.
+    pub guardduty_samples: bool,
+    /// Security Hub findings (rows of the `securityhub` table). Findings Security Hub imported
+    /// from GuardDuty are left to the GuardDuty import when that is on.
+    pub securityhub: bool,
+    pub securityhub_min_severity: Severity,
+    /// Workflow states taken as open (`NEW`, `NOTIFIED`); `RESOLVED` and `SUPPRESSED` close.
+    pub securityhub_workflow: Vec<String>,
+    /// AWS Health events, account-specific and public, open, upcoming and closed.
+    pub health: bool,
+}
+
+impl Default for ManagedFindings {
+    fn default() -> ManagedFindings {
+        ManagedFindings {
+            guardduty: true,
+            guardduty_min_severity: Severity::Medium,
+            guardduty_samples: false,
+            securityhub: true,
+            securityhub_min_severity: Severity::High,
+            securityhub_workflow: vec!["NEW".into()],
+            health: true,
+        }
+    }
 }
 
 /// A match of a rule that a correlation reads, kept in the store until the correlation's

@@ -20,7 +20,8 @@ pub use account::{Account, AccountDirectory, AccountId, AccountStatus, AccountsC
 pub use activity::{ApiActivity, PartitionKey};
 pub use config_item::{ConfigDelivery, ConfigItem};
 pub use detection::{
-    CorrelationEvent, Detection, EventRef, FindingEvent, Severity, SuppressRule, Suppression,
+    CorrelationEvent, Detection, EventRef, FindingEvent, ManagedFindings, Severity, SourceStatus,
+    SuppressRule, Suppression,
 };
 pub use dns::DnsQuery;
 pub use finding::{Finding, FindingSource};

@@ -23,6 +23,8 @@ pub struct Written {
     pub new_events: u64,
     /// Resolved (or expired-suppression) findings seen again.
     pub reopened: u64,
+    /// Findings resolved because the service that owns them closed them.
+    pub closed: u64,
 }
 
 impl<'t> DetectionWriter<'t> {
@@ -94,9 +96,9 @@ impl<'t> DetectionWriter<'t> {
     /// event grows the count and widens first/last seen, takes the texts if it is the latest,
     /// and reopens a resolved finding (or one whose suppression has expired).
     pub fn add_finding_events(&mut self, events: &[FindingEvent], now_ms: i64) -> Result<()> {
-        let mut find = self
-            .tx
-            .prepare_cached("SELECT id, status, status_until_ms FROM findings WHERE dedup_key = ?1")?;
+        let mut find = self.tx.prepare_cached(
+            "SELECT id, status, status_until_ms, last_seen_ms FROM findings WHERE dedup_key = ?1",
+        )?;
         let mut create = self.tx.prepare_cached(
             "INSERT INTO findings (dedup_key, rule_id, severity, title, account_id, region, summary, next_step,
                                    evidence, first_seen_ms, last_seen_ms, count, status, status_reason, status_by,
@@ -125,12 +127,18 @@ impl<'t> DetectionWriter<'t> {
             "UPDATE findings SET status = 'new', status_reason = ?2, status_by = NULL, status_until_ms = NULL, updated_ms = ?3
              WHERE id = ?1",
         )?;
+        let mut close = self.tx.prepare_cached(
+            "UPDATE findings SET status = 'resolved', status_reason = ?2, status_by = ?3, status_until_ms = NULL, updated_ms = ?4
+             WHERE id = ?1",
+        )?;
         for fe in events {
             let d = &fe.detection;
-            let existing: Option<(i64, String, Option<i64>)> = find
-                .query_row(params![d.dedup_key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            let existing: Option<(i64, String, Option<i64>, i64)> = find
+                .query_row(params![d.dedup_key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()?;
-            let (id, status, until) = match existing {
+            let (id, status, until, last_seen) = match existing {
                 Some(x) => x,
                 None => {
                     let (status, reason, by, until) = match &fe.suppression {
@@ -160,7 +168,7 @@ impl<'t> DetectionWriter<'t> {
                         now_ms
                     ])?;
                     self.written.new_findings += 1;
-                    (self.tx.last_insert_rowid(), status.to_string(), until)
+                    (self.tx.last_insert_rowid(), status.to_string(), until, i64::MIN)
                 }
             };
             let added = add_event.execute(params![
@@ -185,6 +193,22 @@ impl<'t> DetectionWriter<'t> {
                 d.evidence,
                 now_ms
             ])?;
+            if let Some(at) = &fe.at_source {
+                // Another service owns the finding: its newest update decides open or closed
+                // (an older update arriving late only adds to the count).
+                if d.time_ms >= last_seen {
+                    if at.closed && status != "resolved" {
+                        let reason = format!("closed in {}", at.source);
+                        close.execute(params![id, reason, at.source, now_ms])?;
+                        self.written.closed += 1;
+                    } else if !at.closed && status == "resolved" {
+                        let reason = format!("open again in {}", at.source);
+                        reopen.execute(params![id, reason, now_ms])?;
+                        self.written.reopened += 1;
+                    }
+                }
+                continue;
+            }
             let expired = status == "suppressed" && until.is_some_and(|u| now_ms >= u);
             if status == "resolved" || expired {
                 let reason = if expired {
@@ -326,7 +350,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use parapet_model::{AccountId, Detection, Severity, Suppression};
+    use parapet_model::{AccountId, Detection, Severity, SourceStatus, Suppression};
 
     use super::*;
     use crate::FindingFilter;
@@ -355,7 +379,49 @@ mod tests {
                 excerpt: "{\"eventName\":\"X\"}".into(),
             },
             suppression,
+            at_source: None,
         }
+    }
+
+    #[test]
+    fn findings_owned_elsewhere_follow_their_newest_update() {
+        let mut s = Store::open_in_memory().expect("store");
+        let update = |t: i64, closed: bool| {
+            let mut e = fe("gd:1", &format!("gd-1@{t}"), t, None);
+            e.at_source = Some(SourceStatus {
+                source: "guardduty".into(),
+                closed,
+            });
+            e
+        };
+        let status = |s: &Store| {
+            let f = s.findings(&FindingFilter::default()).expect("list");
+            (f[0].status.clone(), f[0].count, f[0].status_reason.clone())
+        };
+        s.record_detections(|w| w.add_finding_events(&[update(10, false)], 100))
+            .expect("open");
+        assert_eq!(status(&s), ("new".into(), 1, None));
+        // Archived at the source: resolved here, by the source.
+        let (_, w) = s
+            .record_detections(|w| w.add_finding_events(&[update(20, true)], 200))
+            .expect("closed");
+        assert_eq!(w.closed, 1);
+        assert_eq!(
+            status(&s),
+            ("resolved".into(), 2, Some("closed in guardduty".into()))
+        );
+        // An older open update arriving late counts, and changes nothing else.
+        s.record_detections(|w| w.add_finding_events(&[update(15, false)], 300))
+            .expect("late");
+        assert_eq!(status(&s).0, "resolved");
+        assert_eq!(status(&s).1, 3);
+        // A newer open update reopens it.
+        s.record_detections(|w| w.add_finding_events(&[update(30, false)], 400))
+            .expect("again");
+        assert_eq!(
+            status(&s),
+            ("new".into(), 4, Some("open again in guardduty".into()))
+        );
     }
 
     #[test]

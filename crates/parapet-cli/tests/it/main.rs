@@ -5,6 +5,7 @@ mod cli;
 mod detect;
 mod duckdb;
 mod kill;
+mod managed;
 mod pipeline;
 mod s3;
 mod sources;
