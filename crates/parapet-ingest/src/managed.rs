@@ -116,6 +116,14 @@ pub fn guardduty_severity(score: f64) -> Severity {
     }
 }
 
+/// Whether a Security Hub `ProductArn` (`arn:aws:securityhub:us-east-1::product/aws/guardduty`)
+/// is GuardDuty's.
+fn from_guardduty(product_arn: &str) -> bool {
+    product_arn
+        .rsplit_once("::")
+        .is_some_and(|(_, p)| p == "product/aws/guardduty")
+}
+
 /// The first entry of a JSON list of strings (`["Recon:EC2/PortProbeUnprotectedPort"]`).
 fn first_of_list(text: Option<&str>) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(text?).ok()?;
@@ -303,7 +311,7 @@ fn securityhub(r: &Row<'_>, m: &Managed<'_>) -> Option<FindingEvent> {
     let id = r.str("finding_info_uid")?;
     let time_ms = r.i64("time")?;
     let product = r.str("finding_info_product_uid").unwrap_or_default();
-    if m.settings.guardduty && product.contains("/product/aws/guardduty") {
+    if m.settings.guardduty && from_guardduty(product) {
         return None;
     }
     let severity = r.str("severity").and_then(Severity::parse)?;
@@ -474,5 +482,14 @@ mod tests {
             Some("Recon:EC2/Portscan")
         );
         assert_eq!(cut("abcdef", 3), "abc…");
+        assert!(from_guardduty(
+            "arn:aws:securityhub:eu-west-1::product/aws/guardduty"
+        ));
+        assert!(!from_guardduty(
+            "arn:aws:securityhub:eu-west-1::product/aws/securityhub"
+        ));
+        assert!(!from_guardduty(
+            "arn:aws:securityhub:eu-west-1::product/aws/guardduty-extra"
+        ));
     }
 }

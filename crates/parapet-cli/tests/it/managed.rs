@@ -79,11 +79,6 @@ fn managed_service_findings_become_findings_with_the_account_name_and_follow_the
     assert!(sh
         .iter()
         .all(|f| rank(f["severity"].as_str().unwrap_or_default()) >= rank("high")));
-    // Security Hub's copies of GuardDuty findings are left to the GuardDuty import.
-    assert!(sh.iter().all(|f| !f["evidence"]
-        .as_str()
-        .unwrap_or_default()
-        .contains("/product/aws/guardduty")));
 
     // `detect` over the same lake finds the same updates again and adds nothing.
     let again: serde_json::Value = serde_json::from_str(&ok(parapet()
@@ -109,7 +104,23 @@ fn managed_service_findings_become_findings_with_the_account_name_and_follow_the
     let later = tmp.path().join("later");
     std::fs::create_dir_all(&later).expect("mkdir");
     std::fs::write(later.join("archived.json"), finding.to_string()).expect("write");
+    // Security Hub's copy of a GuardDuty finding (same ASFF, GuardDuty's product) is left to
+    // the GuardDuty import.
+    let text = std::fs::read_to_string(testdata.join("securityhub/asr/simtest/simdata/afsbp-rds.1.json"))
+        .expect("asff");
+    let mut copy: serde_json::Value = serde_json::from_str(&text).expect("json");
+    copy["Id"] = "arn:aws:guardduty:us-east-1:111111111111:detector/d1/finding/gd-copy".into();
+    copy["ProductArn"] = "arn:aws:securityhub:us-east-1::product/aws/guardduty".into();
+    copy["UpdatedAt"] = "2024-01-01T00:00:00Z".into();
+    std::fs::write(later.join("copy.json"), copy.to_string()).expect("write");
     let r = ingest(&[&later]);
+    assert_eq!(r[0]["objects_ingested"], 2, "{}", r[0]);
+    assert!(
+        !findings(&data, &config)
+            .iter()
+            .any(|f| f["dedup_key"].as_str().unwrap_or_default().ends_with("gd-copy")),
+        "a Security Hub copy of a GuardDuty finding became a finding"
+    );
     assert_eq!(r[0]["detection"]["closed_at_source"], 1, "{}", r[0]);
     let closed: Vec<serde_json::Value> = findings(&data, &config)
         .into_iter()
