@@ -1,6 +1,7 @@
 //! Detection where the data is: on each ingest checkpoint's rows (streaming), and over the
 //! lake's files (`parapet detect`, batch), for the logs rules read (CloudTrail, flow logs,
-//! Resolver query logs). Both read the same thing — each row's record — through the same [`Detector`], and write through the same transaction-scoped
+//! Resolver query logs) and the managed services' findings. Both read the same thing — each
+//! row's record — through the same [`Detector`], and write through the same transaction-scoped
 //! writer, so they reach the same findings: events are recorded once per finding, and
 //! correlations are decided over every stored match of a group, whichever run brought it.
 
@@ -233,8 +234,9 @@ impl Detector {
     }
 }
 
-/// Runs the rules over the lake's files (of the logs they read) with an event time in
-/// `since..until`, and writes the findings. Holds the lake lock (no file may be compacted away while it reads).
+/// Runs the rules over the lake's files (of the logs they read, and the managed findings'
+/// tables) with an event time in `since..until`, and writes the findings. Holds the lake lock
+/// (no file may be compacted away while it reads).
 pub fn detect_lake(
     data: &DataDir,
     detector: &Detector,
@@ -300,8 +302,8 @@ pub struct HuntResult {
     pub report: DetectReport,
 }
 
-/// Runs `rules` over the lake's files (of the logs they read) with an event time in `since..until` and keeps
-/// what matched in memory; nothing is written. Correlations are decided over the matches of
+/// Runs `rules` over the lake's files (of the logs they read) with an event time in
+/// `since..until` and keeps what matched in memory; nothing is written. Correlations are decided over the matches of
 /// this run only.
 pub fn hunt_lake(
     data: &DataDir,

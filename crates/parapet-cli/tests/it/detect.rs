@@ -1,6 +1,7 @@
 //! Detection end to end: streaming at ingest and batch `detect` reach the same findings (files
 //! arriving out of order, over several runs and checkpoints); every scenario the simulator plants
-//! in CloudTrail, flow logs and DNS logs is found, with no false positive; `hunt` agrees with pySigma; `rules validate`; the findings workflow.
+//! in CloudTrail, flow logs and DNS logs is found, with no false positive; `hunt` agrees with
+//! pySigma; `rules validate`; GeoIP countries; the findings workflow.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -1,5 +1,5 @@
-//! Panther's labelled CloudTrail and Route 53 Resolver tests against the built-in rule that covers the same thing;
-//! which covers which is the table in `rules/COVERAGE.md`.
+//! Panther's labelled CloudTrail and Route 53 Resolver tests against the built-in rule that
+//! covers the same thing; which covers which is the table in `rules/COVERAGE.md`.
 
 use std::path::Path;
 
