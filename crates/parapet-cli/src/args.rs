@@ -50,6 +50,54 @@ pub enum Command {
     Hunt(HuntArgs),
     /// The findings store: list, show, acknowledge, resolve, suppress.
     Findings(FindingsArgs),
+    /// Notifications: send the queue, list it, retry dead messages, test a channel, preview.
+    Notify(NotifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct NotifyArgs {
+    #[command(subcommand)]
+    pub command: NotifyCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NotifyCommand {
+    /// Queue what findings have to tell, then send every due message once (retries are
+    /// scheduled, not waited for; `--until-empty` waits for them).
+    Send {
+        /// Keep sending until nothing is pending (waiting for retries as they fall due).
+        #[arg(long)]
+        until_empty: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The outbox, newest first.
+    List {
+        /// pending, sent or dead.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put dead messages back in the queue (one by id, or all).
+    Retry {
+        id: Option<i64>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Send a test message to one channel now, and say what it answered.
+    Test {
+        #[arg(long)]
+        channel: String,
+    },
+    /// Show what each channel would receive for a finding (nothing is sent).
+    Preview {
+        finding: i64,
+        #[arg(long)]
+        channel: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -188,7 +188,7 @@ pub fn run_detect(cli: &Cli, args: &DetectArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let data = data_dir(cli, &config);
     let accounts = account_directory(&data, config.accounts.csv.as_deref())?;
-    let (d, errors) = detector(&config, accounts)?;
+    let (d, errors) = detector(&config, accounts.clone())?;
     if !cli.quiet {
         report_rule_errors(&errors);
     }
@@ -199,6 +199,7 @@ pub fn run_detect(cli: &Cli, args: &DetectArgs) -> Result<ExitCode> {
     let report = detect_lake(&data, &d, since, until, now, &|done, total| bar.set(done, total));
     bar.finish();
     let report = report.context("running detection over the lake")?;
+    crate::cmd_notify::queue(&data, &config, &accounts)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if !cli.quiet {

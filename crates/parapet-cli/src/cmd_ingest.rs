@@ -60,6 +60,7 @@ pub fn run_ingest(
         }
         reports.push(report);
     }
+    crate::cmd_notify::queue(data, config, accounts)?;
     Ok(reports)
 }
 

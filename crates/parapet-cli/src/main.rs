@@ -9,6 +9,7 @@ mod cmd_detect;
 mod cmd_ingest;
 mod cmd_init;
 mod cmd_lake;
+mod cmd_notify;
 mod cmd_query;
 mod cmd_simulate;
 mod context;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Detect(a) => cmd_detect::run_detect(&cli, a),
         Command::Hunt(a) => cmd_detect::run_hunt(&cli, a),
         Command::Findings(a) => cmd_detect::run_findings(&cli, a),
+        Command::Notify(a) => cmd_notify::run(&cli, a),
     };
     match result {
         Ok(code) => code,

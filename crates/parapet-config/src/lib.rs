@@ -36,6 +36,8 @@ pub struct Config {
     pub aws: AwsConfig,
     #[serde(default)]
     pub detect: DetectConfig,
+    #[serde(default)]
+    pub notify: parapet_model::notify::NotifyConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -185,6 +187,7 @@ impl Default for Config {
             ingest: IngestConfig::default(),
             aws: AwsConfig::default(),
             detect: DetectConfig::default(),
+            notify: Default::default(),
         }
     }
 }
@@ -268,6 +271,7 @@ impl Config {
         {
             return Err("key `detect.placeholders.allowed_console_countries`: needs `detect.geoip`, a MaxMind GeoLite2 / GeoIP2 Country or City .mmdb file to find the countries in".into());
         }
+        validate_notify(&self.notify)?;
         for (name, t) in d.thresholds.named() {
             if t.count == 0 || t.minutes == 0 || t.minutes > 10_080 {
                 return Err(format!(
@@ -362,7 +366,73 @@ impl Config {
         if let Some(g) = &mut self.detect.geoip {
             resolve(g);
         }
+        for c in &mut self.notify.channels {
+            if let Some(p) = &mut c.path {
+                resolve(p);
+            }
+        }
     }
+}
+
+/// Channels are named once and have what their kind needs; routes and the fallback name
+/// configured channels.
+fn validate_notify(n: &parapet_model::notify::NotifyConfig) -> Result<(), String> {
+    use parapet_model::notify::{ChannelKind, TEAM};
+    for (i, c) in n.channels.iter().enumerate() {
+        let key = format!("notify.channels[{i}]");
+        if c.name.trim().is_empty() || c.name == TEAM {
+            return Err(format!(
+                "key `{key}.name`: expected a name other than \"team\", found {:?}",
+                c.name
+            ));
+        }
+        if n.channels[..i].iter().any(|o| o.name == c.name) {
+            return Err(format!(
+                "key `{key}.name`: another channel is already named {:?}",
+                c.name
+            ));
+        }
+        match c.kind {
+            ChannelKind::Slack | ChannelKind::Webhook => match &c.url {
+                Some(u) if u.starts_with("https://") || u.starts_with("http://") => {}
+                // Never echo the URL: it is a secret.
+                Some(_) => return Err(format!("key `{key}.url`: expected an http:// or https:// URL")),
+                None => return Err(format!("key `{key}.url`: a {:?} channel needs a url", c.kind)),
+            },
+            ChannelKind::File => {
+                if c.path.is_none() {
+                    return Err(format!("key `{key}.path`: a file channel needs a path"));
+                }
+            }
+        }
+    }
+    let known = |name: &str| n.channels.iter().any(|c| c.name == name);
+    for (i, r) in n.routes.iter().enumerate() {
+        if r.to.is_empty() {
+            return Err(format!(
+                "key `notify.routes[{i}].to`: name at least one channel (or \"team\")"
+            ));
+        }
+        for t in &r.to {
+            if t != TEAM && !known(t) {
+                return Err(format!("key `notify.routes[{i}].to`: no channel is named {t:?}"));
+            }
+        }
+        for s in &r.sources {
+            if !["detection", "guardduty", "securityhub", "health", "registry"].contains(&s.as_str()) {
+                return Err(format!("key `notify.routes[{i}].sources`: expected detection, guardduty, securityhub, health or registry, found {s:?}"));
+            }
+        }
+    }
+    if let Some(f) = &n.fallback {
+        if !known(f) {
+            return Err(format!("key `notify.fallback`: no channel is named {f:?}"));
+        }
+    }
+    if n.max_attempts == Some(0) {
+        return Err("key `notify.max_attempts`: expected 1 or more".into());
+    }
+    Ok(())
 }
 
 /// Replaces `${NAME}` in every string with the variable's value.

@@ -13,6 +13,7 @@ pub mod finding;
 pub mod flow;
 pub mod health;
 pub mod insight;
+pub mod notify;
 pub mod org;
 pub mod time;
 

@@ -3,7 +3,7 @@
 //! correlations decide their windows over, and the status workflow (acknowledge, resolve,
 //! suppress — who, why, until — each kept in `finding_actions`).
 
-use parapet_model::{CorrelationEvent, EventRef, FindingEvent};
+use parapet_model::{CorrelationEvent, EventRef, FindingEvent, Severity};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::{Result, Store, StoreError};
@@ -97,13 +97,13 @@ impl<'t> DetectionWriter<'t> {
     /// and reopens a resolved finding (or one whose suppression has expired).
     pub fn add_finding_events(&mut self, events: &[FindingEvent], now_ms: i64) -> Result<()> {
         let mut find = self.tx.prepare_cached(
-            "SELECT id, status, status_until_ms, last_seen_ms FROM findings WHERE dedup_key = ?1",
+            "SELECT id, status, status_until_ms, last_seen_ms, severity FROM findings WHERE dedup_key = ?1",
         )?;
         let mut create = self.tx.prepare_cached(
             "INSERT INTO findings (dedup_key, rule_id, severity, title, account_id, region, summary, next_step,
                                    evidence, first_seen_ms, last_seen_ms, count, status, status_reason, status_by,
-                                   status_until_ms, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0, ?11, ?12, ?13, ?14, ?15)",
+                                   status_until_ms, updated_ms, alert_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
         let mut add_event = self.tx.prepare_cached(
             "INSERT INTO finding_events (finding_id, event_uid, time_ms, actor, excerpt)
@@ -124,21 +124,25 @@ impl<'t> DetectionWriter<'t> {
              WHERE id = ?1",
         )?;
         let mut reopen = self.tx.prepare_cached(
-            "UPDATE findings SET status = 'new', status_reason = ?2, status_by = NULL, status_until_ms = NULL, updated_ms = ?3
+            "UPDATE findings SET status = 'new', status_reason = ?2, status_by = NULL, status_until_ms = NULL, updated_ms = ?3,
+                                 alert_seq = alert_seq + 1
              WHERE id = ?1",
         )?;
+        let mut escalate = self
+            .tx
+            .prepare_cached("UPDATE findings SET alert_seq = alert_seq + 1 WHERE id = ?1 AND status IN ('new', 'acknowledged')")?;
         let mut close = self.tx.prepare_cached(
             "UPDATE findings SET status = 'resolved', status_reason = ?2, status_by = ?3, status_until_ms = NULL, updated_ms = ?4
              WHERE id = ?1",
         )?;
         for fe in events {
             let d = &fe.detection;
-            let existing: Option<(i64, String, Option<i64>, i64)> = find
+            let existing: Option<(i64, String, Option<i64>, i64, String)> = find
                 .query_row(params![d.dedup_key], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })
                 .optional()?;
-            let (id, status, until, last_seen) = match existing {
+            let (id, status, until, last_seen, was) = match existing {
                 Some(x) => x,
                 None => {
                     let (status, reason, by, until) = match &fe.suppression {
@@ -165,10 +169,18 @@ impl<'t> DetectionWriter<'t> {
                         reason,
                         by,
                         until,
-                        now_ms
+                        now_ms,
+                        // A suppressed finding is not told; an open one is, once.
+                        i64::from(status == "new")
                     ])?;
                     self.written.new_findings += 1;
-                    (self.tx.last_insert_rowid(), status.to_string(), until, i64::MIN)
+                    (
+                        self.tx.last_insert_rowid(),
+                        status.to_string(),
+                        until,
+                        i64::MIN,
+                        d.severity.as_str().to_string(),
+                    )
                 }
             };
             let added = add_event.execute(params![
@@ -182,6 +194,10 @@ impl<'t> DetectionWriter<'t> {
                 continue;
             }
             self.written.new_events += 1;
+            // A newer event that makes an open finding more severe is worth telling again.
+            if d.time_ms >= last_seen && Severity::parse(&was).is_some_and(|w| d.severity > w) {
+                escalate.execute(params![id])?;
+            }
             grow.execute(params![
                 id,
                 d.time_ms,
@@ -350,7 +366,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use parapet_model::{AccountId, Detection, Severity, SourceStatus, Suppression};
+    use parapet_model::{AccountId, Detection, SourceStatus, Suppression};
 
     use super::*;
     use crate::FindingFilter;

@@ -52,9 +52,10 @@ pub struct FindingFilter {
 pub(crate) fn upsert_all(tx: &Transaction<'_>, detections: &[Detection], now_ms: i64) -> Result<()> {
     let mut stmt = tx.prepare(
         "INSERT INTO findings (dedup_key, rule_id, severity, title, account_id, region, summary, next_step,
-                               evidence, first_seen_ms, last_seen_ms, count, status, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1, 'new', ?11)
+                               evidence, first_seen_ms, last_seen_ms, count, status, updated_ms, alert_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1, 'new', ?11, 1)
          ON CONFLICT (dedup_key) DO UPDATE SET
+            alert_seq = CASE WHEN findings.status = 'resolved' THEN findings.alert_seq + 1 ELSE findings.alert_seq END,
             severity = excluded.severity, title = excluded.title, summary = excluded.summary,
             next_step = excluded.next_step, evidence = excluded.evidence,
             last_seen_ms = MAX(findings.last_seen_ms, excluded.last_seen_ms),

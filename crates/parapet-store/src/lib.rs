@@ -1,6 +1,6 @@
 //! parapet's state: an embedded SQLite database holding the ingest ledger (which objects are
 //! done, which lake files exist), the account registry with its history and baseline coverage,
-//! the findings store, and (later) the notification outbox.
+//! the findings store, and the notification outbox.
 //!
 //! Every write that must be atomic with another is one SQL transaction here. The SQL is plain
 //! (no SQLite-only types or upserts beyond `ON CONFLICT`) so that a PostgreSQL implementation of
@@ -10,6 +10,7 @@ mod detections;
 mod findings;
 mod ledger;
 mod migrations;
+mod outbox;
 mod registry;
 
 pub use detections::{DetectionWriter, FindingAction, FindingEventRow, StatusChange, Written};
@@ -18,6 +19,7 @@ pub use ledger::{
     BatchCommit, FileRecord, FileState, LedgerObject, LiveFile, ObjectRecord, ObjectStatus, PendingFile,
     QuarantineEntry,
 };
+pub use outbox::{OutboxMessage, OutboxRow};
 pub use registry::{BaselineRow, HistoryEntry, RegisteredAccount, SyncInfo};
 
 use std::path::Path;

@@ -138,6 +138,26 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (correlation, rule_id, event_uid)
      );
      CREATE INDEX correlation_events_window ON correlation_events (correlation, grp, time_ms);",
+    // 4: notifications. `alert_seq` grows each time a finding deserves telling (created open,
+    // reopened, more severe); `alerted_seq` is how far the router has gone. The outbox holds
+    // each rendered message until its channel took it (or it is dead), keyed for idempotency.
+    "ALTER TABLE findings ADD COLUMN alert_seq INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE findings ADD COLUMN alerted_seq INTEGER NOT NULL DEFAULT 0;
+     CREATE INDEX findings_to_alert ON findings (alerted_seq, alert_seq);
+     CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        finding_id INTEGER REFERENCES findings (id),
+        channel TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL,
+        last_error TEXT,
+        created_ms INTEGER NOT NULL,
+        sent_ms INTEGER
+     );
+     CREATE INDEX outbox_due ON outbox (status, next_attempt_ms);",
 ];
 
 pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<()> {

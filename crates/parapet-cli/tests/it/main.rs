@@ -6,6 +6,7 @@ mod detect;
 mod duckdb;
 mod kill;
 mod managed;
+mod notify;
 mod pipeline;
 mod s3;
 mod sources;

@@ -1,0 +1,232 @@
+//! `parapet notify`: the outbox's commands, and the queueing step ingest and detect run.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use parapet_config::Config;
+use parapet_ingest::{now_ms, DataDir};
+use parapet_model::notify::ChannelKind;
+use parapet_model::time::format_rfc3339_secs;
+use parapet_model::{AccountDirectory, AccountId};
+use parapet_notify::message::{render, Alert};
+use parapet_notify::queue::{idempotency_key, QueueReport};
+use parapet_notify::{deliver_due, queue_alerts, Http, Router};
+use parapet_store::{FindingFilter, OutboxRow};
+
+use crate::args::{Cli, NotifyArgs, NotifyCommand};
+use crate::context::{account_directory, data_dir, load_config, runtime};
+
+/// Queues what findings have to tell, when any channel is configured (ingest and detect call
+/// this after writing findings).
+pub fn queue(data: &DataDir, config: &Config, accounts: &AccountDirectory) -> Result<Option<QueueReport>> {
+    if config.notify.channels.is_empty() {
+        return Ok(None);
+    }
+    let mut store = data.open_store().context("opening the state database")?;
+    let r = queue_alerts(&mut store, &config.notify, accounts, now_ms()).context("queueing notifications")?;
+    Ok(Some(r))
+}
+
+fn http(config: &Config) -> Result<Http> {
+    Http::new(Duration::from_secs(config.notify.timeout_secs())).context("setting up the HTTP client")
+}
+
+pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
+    let config = load_config(cli)?;
+    let data = data_dir(cli, &config);
+    match &args.command {
+        NotifyCommand::Send { until_empty, json } => {
+            let accounts = account_directory(&data, config.accounts.csv.as_deref())?;
+            let queued = queue(&data, &config, &accounts)?.unwrap_or_default();
+            let mut store = data.open_store().context("opening the state database")?;
+            let rt = runtime()?;
+            let client = rt.block_on(async { http(&config) })?;
+            let mut total = parapet_notify::DeliveryReport::default();
+            loop {
+                let r = rt
+                    .block_on(deliver_due(&mut store, &config.notify, &client, &now_ms))
+                    .context("sending notifications")?;
+                total.sent += r.sent;
+                total.retrying += r.retrying;
+                total.dead += r.dead;
+                total.pending = r.pending;
+                if !*until_empty || r.pending == 0 {
+                    break;
+                }
+                let next = store.outbox_next_due()?.unwrap_or_else(now_ms);
+                let wait = (next - now_ms()).clamp(0, 60_000) as u64;
+                std::thread::sleep(Duration::from_millis(wait.max(10)));
+            }
+            if *json {
+                println!("{}", serde_json::json!({"queued": queued, "delivery": total}));
+            } else if !cli.quiet {
+                eprintln!(
+                    "queued {} message(s) for {} finding(s); sent {}, retrying {}, dead {}, pending {}",
+                    queued.messages, queued.findings, total.sent, total.retrying, total.dead, total.pending
+                );
+            }
+            Ok(if total.dead > 0 {
+                ExitCode::from(crate::EXIT_PARTIAL)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        NotifyCommand::List { status, limit, json } => {
+            if let Some(s) = status {
+                if !["pending", "sent", "dead"].contains(&s.as_str()) {
+                    bail!("--status {s}: expected pending, sent or dead");
+                }
+            }
+            let store = data.open_store().context("opening the state database")?;
+            let rows = store.outbox(status.as_deref(), *limit)?;
+            if *json {
+                let out: Vec<serde_json::Value> = rows.iter().map(row_json).collect();
+                println!("{}", serde_json::to_string_pretty(&out)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            for r in &rows {
+                println!(
+                    "{:>6}  {:<8} {:<20} tries {:<2} next {}  {}{}",
+                    r.id,
+                    r.status,
+                    r.channel,
+                    r.attempts,
+                    format_rfc3339_secs(r.next_attempt_ms),
+                    r.idempotency_key,
+                    r.last_error
+                        .as_deref()
+                        .map(|e| format!("  ({e})"))
+                        .unwrap_or_default()
+                );
+            }
+            let counts = store.outbox_counts()?;
+            eprintln!(
+                "{}",
+                counts
+                    .iter()
+                    .map(|(s, n)| format!("{n} {s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        NotifyCommand::Retry { id, all } => {
+            if id.is_none() && !*all {
+                bail!("name a message id, or --all for every dead message");
+            }
+            let mut store = data.open_store().context("opening the state database")?;
+            let n = store.outbox_retry(*id, now_ms())?;
+            if !cli.quiet {
+                eprintln!("{n} dead message(s) queued again; `parapet notify send` sends them");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        NotifyCommand::Test { channel } => {
+            let Some(c) = config.notify.channel(channel) else {
+                bail!("no channel is named {channel:?} in [notify]");
+            };
+            let text = "parapet test message: if you can read this, the channel works.";
+            let payload = match c.kind {
+                ChannelKind::Slack => serde_json::json!({"text": text}).to_string(),
+                ChannelKind::Webhook | ChannelKind::File => {
+                    serde_json::json!({"test": true, "text": text}).to_string()
+                }
+            };
+            let now = now_ms();
+            let row = OutboxRow {
+                id: 0,
+                idempotency_key: format!("test.{now}.{channel}"),
+                finding_id: None,
+                channel: channel.clone(),
+                payload,
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_ms: now,
+                last_error: None,
+                created_ms: now,
+                sent_ms: None,
+            };
+            let rt = runtime()?;
+            let outcome = rt.block_on(async {
+                let client = http(&config)?;
+                Ok::<_, anyhow::Error>(parapet_notify::deliver::send(&client, c, &row, now).await)
+            })?;
+            match outcome {
+                parapet_notify::deliver::Outcome::Sent => {
+                    eprintln!("channel {channel}: delivered");
+                    Ok(ExitCode::SUCCESS)
+                }
+                parapet_notify::deliver::Outcome::Retry { error, .. }
+                | parapet_notify::deliver::Outcome::Dead { error } => {
+                    eprintln!("channel {channel}: not delivered: {error}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        NotifyCommand::Preview { finding, channel } => {
+            let store = data.open_store().context("opening the state database")?;
+            let filter = FindingFilter {
+                id: Some(*finding),
+                ..FindingFilter::default()
+            };
+            let Some(f) = store.findings(&filter)?.into_iter().next() else {
+                bail!("no finding {finding}");
+            };
+            let accounts = account_directory(&data, config.accounts.csv.as_deref())?;
+            let account = f
+                .account_id
+                .as_deref()
+                .and_then(AccountId::parse)
+                .and_then(|a| accounts.get(&a));
+            let channels = match channel {
+                Some(c) => vec![c.clone()],
+                None => Router::new(&config.notify).channels(&f, account),
+            };
+            if channels.is_empty() {
+                eprintln!("no route sends finding {finding} anywhere");
+            }
+            let (latest, _) = store.finding_events(f.id, 1)?;
+            for name in channels {
+                let Some(c) = config.notify.channel(&name) else {
+                    bail!("no channel is named {name:?} in [notify]");
+                };
+                let key = idempotency_key(f.id, 1, &name);
+                let alert = Alert {
+                    finding: &f,
+                    account,
+                    seq: 1,
+                    actor: latest.first().and_then(|e| e.actor.clone()),
+                    source_ip: latest
+                        .first()
+                        .and_then(|e| e.excerpt.get("sourceIPAddress"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string),
+                    idempotency_key: &key,
+                };
+                println!("# {name} ({:?})", c.kind);
+                let body = render(c.kind, &alert);
+                let pretty = serde_json::from_str::<serde_json::Value>(&body)
+                    .and_then(|v| serde_json::to_string_pretty(&v))
+                    .unwrap_or(body);
+                println!("{pretty}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn row_json(r: &OutboxRow) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "next_attempt".into(),
+            format_rfc3339_secs(r.next_attempt_ms).into(),
+        );
+        // The payload is what was sent; show it as JSON when it is.
+        if let Ok(p) = serde_json::from_str::<serde_json::Value>(&r.payload) {
+            o.insert("payload".into(), p);
+        }
+    }
+    v
+}

@@ -1,0 +1,425 @@
+//! Notifications end to end, against a real HTTP receiver on 127.0.0.1 started by the test:
+//! findings routed to their team's channel (or the fallback) and to the critical channels,
+//! Slack text escaped, webhook bodies signed, a 500 retried, a 429 waited out for its
+//! Retry-After, every idempotency key processed exactly once, dead letters retried by hand.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::support::{ok, parapet, run};
+
+/// One request the receiver got.
+#[derive(Clone, Debug)]
+struct Received {
+    path: String,
+    headers: HashMap<String, String>,
+    body: String,
+    at: Instant,
+    status: u16,
+}
+
+/// An answer: status and extra headers.
+type Answer = (u16, Vec<(String, String)>);
+/// Per path, the answers to give next.
+type Script = Arc<Mutex<HashMap<String, VecDeque<Answer>>>>;
+
+/// A tiny HTTP/1.1 server: answers each path from its script (then 200), records everything.
+struct Receiver {
+    port: u16,
+    log: Arc<Mutex<Vec<Received>>>,
+    script: Script,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let script: Script = Arc::default();
+        let (l, s) = (log.clone(), script.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or_default().to_string();
+                let mut headers = HashMap::new();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = h.trim_end().split_once(':') {
+                        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                    }
+                }
+                let len: usize = headers
+                    .get("content-length")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; len];
+                let _ = reader.read_exact(&mut body);
+                let (status, extra) = s
+                    .lock()
+                    .expect("script")
+                    .get_mut(&path)
+                    .and_then(VecDeque::pop_front)
+                    .unwrap_or((200, Vec::new()));
+                let mut resp = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n");
+                for (k, v) in &extra {
+                    resp.push_str(&format!("{k}: {v}\r\n"));
+                }
+                resp.push_str("\r\nok");
+                let _ = stream.write_all(resp.as_bytes());
+                l.lock().expect("log").push(Received {
+                    path,
+                    headers,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                    at: Instant::now(),
+                    status,
+                });
+            }
+        });
+        Receiver { port, log, script }
+    }
+
+    fn answer(&self, path: &str, answers: Vec<Answer>) {
+        self.script
+            .lock()
+            .expect("script")
+            .insert(path.into(), answers.into());
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.log.lock().expect("log").clone()
+    }
+}
+
+fn record(
+    account: &str,
+    name: &str,
+    id: &str,
+    secs: u32,
+    agent: &str,
+    extra: serde_json::Value,
+) -> serde_json::Value {
+    let mut r = serde_json::json!({
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "Root", "principalId": account, "arn": format!("arn:aws:iam::{account}:root"), "accountId": account},
+        "eventTime": format!("2026-11-10T10:00:{secs:02}Z"),
+        "eventSource": "signin.amazonaws.com",
+        "eventName": name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.50",
+        "userAgent": agent,
+        "requestParameters": null,
+        "responseElements": {"ConsoleLogin": "Success"},
+        "additionalEventData": {"MFAUsed": "Yes"},
+        "eventID": id,
+        "eventType": "AwsConsoleSignIn",
+        "recipientAccountId": account
+    });
+    if let (Some(o), Some(e)) = (r.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    r
+}
+
+fn outbox(data: &Path, config: &Path, status: &str) -> Vec<serde_json::Value> {
+    let out = ok(parapet()
+        .arg("-c")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["notify", "list", "--json", "--limit", "1000", "--status", status]));
+    serde_json::from_str(&out).expect("outbox json")
+}
+
+#[test]
+fn findings_reach_their_team_channels_once_each_through_retries_and_rate_limits() {
+    let rx = Receiver::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        tmp.path().join("accounts.csv"),
+        "id,name,team,env,owner,ou,channel\n111122223333,payments-prod,payments,prod,pay@example.com,Root/Workloads/Prod,pay-alerts\n444455556666,lab,research,dev,lab@example.com,Root/Sandbox,no-such-channel\n",
+    )
+    .expect("csv");
+    let base = format!("http://127.0.0.1:{}", rx.port);
+    let config = tmp.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"version = 1
+[accounts]
+csv = "accounts.csv"
+[notify]
+fallback = "sec-info"
+max_attempts = 3
+retry_base_ms = 200
+[[notify.channels]]
+name = "pay-alerts"
+kind = "slack"
+url = "{base}/slack/pay"
+[[notify.channels]]
+name = "sec-info"
+kind = "slack"
+url = "{base}/slack/info"
+[[notify.channels]]
+name = "siem"
+kind = "webhook"
+url = "{base}/hook"
+secret = "s3cret"
+[[notify.channels]]
+name = "audit"
+kind = "file"
+path = "out/notifications.jsonl"
+[[notify.routes]]
+min_severity = "medium"
+to = ["team"]
+[[notify.routes]]
+min_severity = "critical"
+to = ["siem", "audit"]
+"#
+        ),
+    )
+    .expect("config");
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let agent = "Mozilla/5.0 <!channel> <script>alert(1)</script>";
+    let records = vec![
+        // Root signs in to payments-prod: critical (team, siem, audit) and root usage (high, team).
+        record(
+            "111122223333",
+            "ConsoleLogin",
+            "n-1",
+            1,
+            agent,
+            serde_json::json!({}),
+        ),
+        // A security group opened in the lab: medium, to the lab's channel, which is not
+        // configured: the fallback.
+        record(
+            "444455556666",
+            "AuthorizeSecurityGroupIngress",
+            "n-2",
+            2,
+            "aws-cli/2",
+            serde_json::json!({
+                "eventSource": "ec2.amazonaws.com",
+                "eventType": "AwsApiCall",
+                "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::444455556666:user/dev", "accountId": "444455556666", "userName": "dev"},
+                "requestParameters": {"groupId": "sg-1"},
+                "responseElements": {"_return": true}
+            }),
+        ),
+    ];
+    std::fs::write(
+        src.join("111122223333_CloudTrail_us-east-1_20261110T1000Z_n.json"),
+        serde_json::json!({ "Records": records }).to_string(),
+    )
+    .expect("write");
+    let data = tmp.path().join("data");
+    rx.answer("/slack/pay", vec![(500, vec![])]);
+    rx.answer("/hook", vec![(429, vec![("Retry-After".into(), "1".into())])]);
+    ok(parapet()
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--quiet", "ingest"])
+        .arg(&src));
+    // Ingest queued the messages; nothing is sent yet.
+    let pending = outbox(&data, &config, "pending");
+    let mut per_channel: BTreeMap<String, usize> = BTreeMap::new();
+    for m in &pending {
+        *per_channel
+            .entry(m["channel"].as_str().unwrap_or_default().into())
+            .or_default() += 1;
+    }
+    assert_eq!(
+        per_channel,
+        BTreeMap::from([
+            ("audit".to_string(), 1),
+            ("pay-alerts".to_string(), 2),
+            ("sec-info".to_string(), 1),
+            ("siem".to_string(), 1)
+        ]),
+        "{pending:#?}"
+    );
+    assert!(rx.received().is_empty());
+
+    let out = ok(parapet()
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["notify", "send", "--until-empty", "--json"]));
+    let report: serde_json::Value = serde_json::from_str(&out).expect("send json");
+    assert_eq!(report["delivery"]["pending"], 0, "{report}");
+    assert_eq!(report["delivery"]["dead"], 0, "{report}");
+    assert_eq!(outbox(&data, &config, "sent").len(), 5);
+
+    let got = rx.received();
+    // Every key was taken (2xx) exactly once, and they are the outbox's keys.
+    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    for r in got.iter().filter(|r| r.status < 300) {
+        *taken
+            .entry(r.headers.get("idempotency-key").cloned().unwrap_or_default())
+            .or_default() += 1;
+    }
+    let keys: Vec<String> = pending
+        .iter()
+        .filter(|m| m["channel"] != "audit")
+        .map(|m| m["idempotency_key"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(taken.len(), keys.len(), "{taken:?}");
+    assert!(taken.values().all(|n| *n == 1), "{taken:?}");
+    assert!(keys.iter().all(|k| taken.contains_key(k)));
+    // The 500 was retried; the 429 was waited out for its Retry-After.
+    let pay: Vec<&Received> = got.iter().filter(|r| r.path == "/slack/pay").collect();
+    assert_eq!(pay.iter().map(|r| r.status).filter(|s| *s == 500).count(), 1);
+    assert_eq!(pay.len(), 3);
+    let hook: Vec<&Received> = got.iter().filter(|r| r.path == "/hook").collect();
+    assert_eq!(hook.iter().map(|r| r.status).collect::<Vec<_>>(), [429, 200]);
+    assert!(hook[1].at.duration_since(hook[0].at).as_millis() >= 950);
+    // The webhook body is signed with the channel's secret.
+    {
+        use hmac::{KeyInit, Mac};
+        let h = hook[1];
+        let mut mac = hmac::Hmac::<sha2_011::Sha256>::new_from_slice(b"s3cret").expect("key");
+        mac.update(format!("{}.{}", h.headers["x-parapet-timestamp"], h.body).as_bytes());
+        let want = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(h.headers["x-parapet-signature"], want);
+        let doc: serde_json::Value = serde_json::from_str(&h.body).expect("json");
+        assert_eq!(doc["account"]["name"], "payments-prod");
+        assert_eq!(doc["finding"]["rule_id"], "aws.root_console_login");
+    }
+    // Slack gets the account's name and team, and log text as text.
+    for r in &pay {
+        assert!(
+            r.body.contains("payments-prod") && r.body.contains("payments"),
+            "{}",
+            r.body
+        );
+    }
+    let root = pay
+        .iter()
+        .find(|r| r.body.contains("root_console_login"))
+        .expect("root alert");
+    assert!(
+        !root.body.contains("<!channel>") && !root.body.contains("<script>"),
+        "{}",
+        root.body
+    );
+    assert!(root.body.contains("203.0.113.50"), "{}", root.body);
+    let info: Vec<&Received> = got.iter().filter(|r| r.path == "/slack/info").collect();
+    assert_eq!(info.len(), 1);
+    assert!(info[0].body.contains("lab (444455556666)"), "{}", info[0].body);
+    // The file channel holds the critical alert as a JSON line.
+    let lines = std::fs::read_to_string(tmp.path().join("out/notifications.jsonl")).expect("file channel");
+    assert_eq!(lines.lines().count(), 1);
+
+    // Running again tells nothing new.
+    let again: serde_json::Value = serde_json::from_str(&ok(parapet()
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["notify", "send", "--json"])))
+    .expect("json");
+    assert_eq!(again["queued"]["messages"], 0, "{again}");
+    assert_eq!(again["delivery"]["sent"], 0, "{again}");
+
+    // A channel that keeps failing: dead after max_attempts, visible, and retried by hand.
+    rx.answer("/slack/info", vec![(500, vec![]), (500, vec![]), (500, vec![])]);
+    let more = vec![record(
+        "444455556666",
+        "AuthorizeSecurityGroupIngress",
+        "n-3",
+        3,
+        "aws-cli/2",
+        serde_json::json!({
+            "eventSource": "ec2.amazonaws.com",
+            "eventType": "AwsApiCall",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::444455556666:user/other", "accountId": "444455556666", "userName": "other"},
+            "requestParameters": {"groupId": "sg-2"},
+            "responseElements": {"_return": true}
+        }),
+    )];
+    // The same finding (grouped by account) gets a new event: nothing new to tell. Resolve it
+    // first so the new event reopens it.
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&ok(parapet()
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "findings",
+            "list",
+            "--json",
+            "--rule",
+            "aws.security_group_changes",
+        ])))
+    .expect("json");
+    let id = findings[0]["id"].as_i64().expect("id").to_string();
+    ok(parapet()
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["findings", "resolve", &id, "-m", "closed the group"]));
+    std::fs::write(
+        src.join("111122223333_CloudTrail_us-east-1_20261110T1005Z_m.json"),
+        serde_json::json!({ "Records": more }).to_string(),
+    )
+    .expect("write");
+    ok(parapet()
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--quiet", "ingest"])
+        .arg(&src));
+    let out = run(parapet()
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["notify", "send", "--until-empty", "--json"]));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a dead message makes the exit code say so"
+    );
+    let dead = outbox(&data, &config, "dead");
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert_eq!(dead[0]["attempts"], 3);
+    assert!(dead[0]["last_error"].as_str().unwrap_or_default().contains("500"));
+    assert!(dead[0]["idempotency_key"]
+        .as_str()
+        .unwrap_or_default()
+        .contains(".a2."));
+    ok(parapet()
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["notify", "retry", "--all"]));
+    ok(parapet()
+        .arg("-c")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["notify", "send", "--until-empty"]));
+    assert!(outbox(&data, &config, "dead").is_empty());
+    assert_eq!(outbox(&data, &config, "sent").len(), 6);
+}
