@@ -27,3 +27,32 @@ pub enum NotifyError {
 }
 
 pub type Result<T, E = NotifyError> = std::result::Result<T, E>;
+
+/// A finding for the unit tests.
+#[cfg(test)]
+pub(crate) fn test_finding(
+    rule: &str,
+    severity: &str,
+    account: &str,
+    summary: &str,
+) -> parapet_store::StoredFinding {
+    parapet_store::StoredFinding {
+        id: 7,
+        dedup_key: "k".into(),
+        rule_id: rule.into(),
+        severity: severity.into(),
+        title: "t".into(),
+        account_id: Some(account.into()),
+        region: Some("us-east-1".into()),
+        summary: summary.into(),
+        next_step: "Rotate & review".into(),
+        evidence: serde_json::json!({}),
+        first_seen_ms: 0,
+        last_seen_ms: 0,
+        count: 1,
+        status: "new".into(),
+        status_reason: None,
+        status_by: None,
+        status_until_ms: None,
+    }
+}

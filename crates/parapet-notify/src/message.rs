@@ -168,25 +168,9 @@ mod tests {
     use super::*;
 
     fn finding(summary: &str) -> StoredFinding {
-        StoredFinding {
-            id: 7,
-            dedup_key: "k".into(),
-            rule_id: "aws.root_console_login".into(),
-            severity: "critical".into(),
-            title: "Root <b>sign-in</b>".into(),
-            account_id: Some("111111111111".into()),
-            region: Some("us-east-1".into()),
-            summary: summary.into(),
-            next_step: "Rotate & review".into(),
-            evidence: json!({}),
-            first_seen_ms: 0,
-            last_seen_ms: 0,
-            count: 1,
-            status: "new".into(),
-            status_reason: None,
-            status_by: None,
-            status_until_ms: None,
-        }
+        let mut f = crate::test_finding("aws.root_console_login", "critical", "111111111111", summary);
+        f.title = "Root <b>sign-in</b>".into();
+        f
     }
 
     #[test]

@@ -75,25 +75,7 @@ mod tests {
     use super::*;
 
     fn finding(rule: &str, severity: &str, account: &str) -> StoredFinding {
-        StoredFinding {
-            id: 1,
-            dedup_key: "k".into(),
-            rule_id: rule.into(),
-            severity: severity.into(),
-            title: "t".into(),
-            account_id: Some(account.into()),
-            region: None,
-            summary: "s".into(),
-            next_step: "n".into(),
-            evidence: serde_json::json!({}),
-            first_seen_ms: 0,
-            last_seen_ms: 0,
-            count: 1,
-            status: "new".into(),
-            status_reason: None,
-            status_by: None,
-            status_until_ms: None,
-        }
+        crate::test_finding(rule, severity, account, "s")
     }
 
     fn account(id: &str, team: &str, ou: &str, channel: &str) -> Account {

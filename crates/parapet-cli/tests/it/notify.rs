@@ -32,6 +32,8 @@ struct Receiver {
     port: u16,
     log: Arc<Mutex<Vec<Received>>>,
     script: Script,
+    /// How long to take over each answer, in ms.
+    delay_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Receiver {
@@ -40,7 +42,8 @@ impl Receiver {
         let port = listener.local_addr().expect("addr").port();
         let log = Arc::new(Mutex::new(Vec::new()));
         let script: Script = Arc::default();
-        let (l, s) = (log.clone(), script.clone());
+        let delay_ms: Arc<std::sync::atomic::AtomicU64> = Arc::default();
+        let (l, s, d) = (log.clone(), script.clone(), delay_ms.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -72,6 +75,9 @@ impl Receiver {
                     .get_mut(&path)
                     .and_then(VecDeque::pop_front)
                     .unwrap_or((200, Vec::new()));
+                std::thread::sleep(std::time::Duration::from_millis(
+                    d.load(std::sync::atomic::Ordering::Relaxed),
+                ));
                 let mut resp = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n");
                 for (k, v) in &extra {
                     resp.push_str(&format!("{k}: {v}\r\n"));
@@ -87,7 +93,12 @@ impl Receiver {
                 });
             }
         });
-        Receiver { port, log, script }
+        Receiver {
+            port,
+            log,
+            script,
+            delay_ms,
+        }
     }
 
     fn answer(&self, path: &str, answers: Vec<Answer>) {
@@ -228,15 +239,15 @@ to = ["siem", "audit"]
     )
     .expect("write");
     let data = tmp.path().join("data");
+    // parapet with this test's config and data folder.
+    let cli = || {
+        let mut c = parapet();
+        c.arg("-c").arg(&config).arg("--data-dir").arg(&data);
+        c
+    };
     rx.answer("/slack/pay", vec![(500, vec![])]);
     rx.answer("/hook", vec![(429, vec![("Retry-After".into(), "1".into())])]);
-    ok(parapet()
-        .arg("-c")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["--quiet", "ingest"])
-        .arg(&src));
+    ok(cli().args(["--quiet", "ingest"]).arg(&src));
     // Ingest queued the messages; nothing is sent yet.
     let pending = outbox(&data, &config, "pending");
     let mut per_channel: BTreeMap<String, usize> = BTreeMap::new();
@@ -257,12 +268,7 @@ to = ["siem", "audit"]
     );
     assert!(rx.received().is_empty());
 
-    let out = ok(parapet()
-        .arg("-c")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["notify", "send", "--until-empty", "--json"]));
+    let out = ok(cli().args(["notify", "send", "--until-empty", "--json"]));
     let report: serde_json::Value = serde_json::from_str(&out).expect("send json");
     assert_eq!(report["delivery"]["pending"], 0, "{report}");
     assert_eq!(report["delivery"]["dead"], 0, "{report}");
@@ -329,13 +335,8 @@ to = ["siem", "audit"]
     assert_eq!(lines.lines().count(), 1);
 
     // Running again tells nothing new.
-    let again: serde_json::Value = serde_json::from_str(&ok(parapet()
-        .arg("-c")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["notify", "send", "--json"])))
-    .expect("json");
+    let again: serde_json::Value =
+        serde_json::from_str(&ok(cli().args(["notify", "send", "--json"]))).expect("json");
     assert_eq!(again["queued"]["messages"], 0, "{again}");
     assert_eq!(again["delivery"]["sent"], 0, "{again}");
 
@@ -357,44 +358,23 @@ to = ["siem", "audit"]
     )];
     // The same finding (grouped by account) gets a new event: nothing new to tell. Resolve it
     // first so the new event reopens it.
-    let findings: Vec<serde_json::Value> = serde_json::from_str(&ok(parapet()
-        .arg("-c")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args([
-            "findings",
-            "list",
-            "--json",
-            "--rule",
-            "aws.security_group_changes",
-        ])))
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&ok(cli().args([
+        "findings",
+        "list",
+        "--json",
+        "--rule",
+        "aws.security_group_changes",
+    ])))
     .expect("json");
     let id = findings[0]["id"].as_i64().expect("id").to_string();
-    ok(parapet()
-        .arg("-c")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["findings", "resolve", &id, "-m", "closed the group"]));
+    ok(cli().args(["findings", "resolve", &id, "-m", "closed the group"]));
     std::fs::write(
         src.join("111122223333_CloudTrail_us-east-1_20261110T1005Z_m.json"),
         serde_json::json!({ "Records": more }).to_string(),
     )
     .expect("write");
-    ok(parapet()
-        .arg("-c")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["--quiet", "ingest"])
-        .arg(&src));
-    let out = run(parapet()
-        .arg("-c")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["notify", "send", "--until-empty", "--json"]));
+    ok(cli().args(["--quiet", "ingest"]).arg(&src));
+    let out = run(cli().args(["notify", "send", "--until-empty", "--json"]));
     assert_eq!(
         out.status.code(),
         Some(3),
@@ -408,18 +388,90 @@ to = ["siem", "audit"]
         .as_str()
         .unwrap_or_default()
         .contains(".a2."));
-    ok(parapet()
-        .arg("-c")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["notify", "retry", "--all"]));
-    ok(parapet()
-        .arg("-c")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["notify", "send", "--until-empty"]));
+    ok(cli().args(["notify", "retry", "--all"]));
+    ok(cli().args(["notify", "send", "--until-empty"]));
     assert!(outbox(&data, &config, "dead").is_empty());
     assert_eq!(outbox(&data, &config, "sent").len(), 6);
+}
+
+#[test]
+fn a_sender_killed_with_messages_in_flight_loses_none_when_started_again() {
+    let rx = Receiver::start();
+    rx.delay_ms.store(300, std::sync::atomic::Ordering::Relaxed);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let config = tmp.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "version = 1\n[notify]\nfallback = \"hook\"\n[[notify.channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\n",
+            rx.port
+        ),
+    )
+    .expect("config");
+    // Twelve accounts, a root sign-in each: twelve findings, twelve messages.
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let records: Vec<serde_json::Value> = (0..12)
+        .map(|i| {
+            let account = format!("1000000000{i:02}");
+            record(
+                &account,
+                "ConsoleLogin",
+                &format!("k-{i}"),
+                i,
+                "Mozilla/5.0",
+                serde_json::json!({}),
+            )
+        })
+        .collect();
+    std::fs::write(
+        src.join("100000000000_CloudTrail_us-east-1_20261110T1000Z_k.json"),
+        serde_json::json!({ "Records": records }).to_string(),
+    )
+    .expect("write");
+    let data = tmp.path().join("data");
+    let cli = || {
+        let mut c = parapet();
+        c.arg("-c").arg(&config).arg("--data-dir").arg(&data);
+        c
+    };
+    ok(cli().args(["--quiet", "ingest"]).arg(&src));
+    let queued = outbox(&data, &config, "pending");
+    let keys: std::collections::BTreeSet<String> = queued
+        .iter()
+        .map(|m| m["idempotency_key"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(keys.len() >= 12, "{queued:#?}");
+    // Start sending, and kill the sender (SIGKILL: no clean-up) after a few deliveries.
+    let mut child = cli()
+        .args(["--quiet", "notify", "send", "--until-empty"])
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while rx.received().len() < 3 && start.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("kill");
+    let _ = child.wait();
+    let before = rx.received().len();
+    assert!(before < keys.len(), "the sender finished before it was killed");
+    // Started again, it sends the rest.
+    rx.delay_ms.store(0, std::sync::atomic::Ordering::Relaxed);
+    ok(cli().args(["--quiet", "notify", "send", "--until-empty"]));
+    assert!(outbox(&data, &config, "pending").is_empty());
+    // Every key arrived; a receiver that drops repeated keys processes each exactly once, and
+    // the only repeats are the messages in flight when the sender died.
+    let got = rx.received();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &got {
+        *seen
+            .entry(r.headers.get("idempotency-key").cloned().unwrap_or_default())
+            .or_default() += 1;
+    }
+    assert_eq!(
+        seen.keys().cloned().collect::<std::collections::BTreeSet<_>>(),
+        keys
+    );
+    let repeats: usize = seen.values().map(|n| n - 1).sum();
+    assert!(repeats <= 1, "{seen:?}");
 }
