@@ -132,6 +132,10 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
                 ChannelKind::Webhook | ChannelKind::File => {
                     serde_json::json!({"test": true, "text": text}).to_string()
                 }
+                ChannelKind::Email => {
+                    serde_json::json!({"subject": "parapet test message", "text": text, "html": format!("<p>{text}</p>")})
+                        .to_string()
+                }
             };
             let now = now_ms();
             let row = OutboxRow {

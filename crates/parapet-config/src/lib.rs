@@ -404,6 +404,25 @@ fn validate_notify(n: &parapet_model::notify::NotifyConfig) -> Result<(), String
                     return Err(format!("key `{key}.path`: a file channel needs a path"));
                 }
             }
+            ChannelKind::Email => {
+                match &c.url {
+                    Some(u) if u.starts_with("smtp://") || u.starts_with("smtps://") => {}
+                    Some(_) => return Err(format!("key `{key}.url`: expected an smtp:// or smtps:// URL")),
+                    None => {
+                        return Err(format!(
+                            "key `{key}.url`: an email channel needs an smtp:// or smtps:// url"
+                        ))
+                    }
+                }
+                if c.from.as_deref().is_none_or(|f| !f.contains('@')) {
+                    return Err(format!(
+                        "key `{key}.from`: an email channel needs a sender address"
+                    ));
+                }
+                if c.to.is_empty() || c.to.iter().any(|t| !t.contains('@')) {
+                    return Err(format!("key `{key}.to`: expected one or more e-mail addresses"));
+                }
+            }
         }
     }
     let known = |name: &str| n.channels.iter().any(|c| c.name == name);

@@ -63,7 +63,7 @@ pub struct Channel {
     /// What routes and accounts' `channel` tags call it.
     pub name: String,
     pub kind: ChannelKind,
-    /// Slack incoming webhook or webhook URL (`${ENV}` expansion keeps it out of the file).
+    /// Slack incoming webhook, webhook or SMTP URL (`${ENV}` expansion keeps it out of the file).
     #[serde(default)]
     pub url: Option<String>,
     /// Webhooks: the HMAC-SHA256 key the body is signed with.
@@ -72,6 +72,12 @@ pub struct Channel {
     /// Files: where JSON lines are appended.
     #[serde(default)]
     pub path: Option<std::path::PathBuf>,
+    /// E-mail: the sender address.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// E-mail: the recipients.
+    #[serde(default)]
+    pub to: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -84,6 +90,9 @@ pub enum ChannelKind {
     Webhook,
     /// A local file of JSON lines.
     File,
+    /// E-mail over SMTP (`url = "smtp://host:25"`, `"smtps://user:pass@host:465"`, or
+    /// `"smtp://host:587?tls=required"` for STARTTLS): text and HTML.
+    Email,
 }
 
 /// Which findings go where. Empty lists match anything.

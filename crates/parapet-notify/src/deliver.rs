@@ -184,6 +184,16 @@ pub async fn send(http: &Http, channel: &Channel, row: &OutboxRow, now_ms: i64) 
                 },
             }
         }
+        ChannelKind::Email => {
+            let (channel, payload, key) = (channel.clone(), row.payload.clone(), row.idempotency_key.clone());
+            let timeout = http.timeout;
+            tokio::task::spawn_blocking(move || send_email(&channel, &payload, &key, timeout))
+                .await
+                .unwrap_or_else(|_| Outcome::Retry {
+                    after_ms: None,
+                    error: "the e-mail sender stopped".into(),
+                })
+        }
         ChannelKind::Slack | ChannelKind::Webhook => {
             let Some(url) = &channel.url else {
                 return Outcome::Dead {
@@ -200,6 +210,91 @@ pub async fn send(http: &Http, channel: &Channel, row: &OutboxRow, now_ms: i64) 
             }
             http.post(url, &headers, row.payload.clone()).await
         }
+    }
+}
+
+/// Sends an e-mail rendered by `message::render` (`{"subject", "text", "html"}`) over SMTP.
+/// The message id is the idempotency key, so a mail system can drop a repeat.
+fn send_email(channel: &Channel, payload: &str, key: &str, timeout: Duration) -> Outcome {
+    use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+    use lettre::Transport;
+    let dead = |error: String| Outcome::Dead { error };
+    let Ok(parts) = serde_json::from_str::<serde_json::Value>(payload) else {
+        return dead("the queued e-mail is not JSON".into());
+    };
+    let part = |k: &str| {
+        parts
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let Some(from) = channel.from.as_deref().and_then(|f| f.parse::<Mailbox>().ok()) else {
+        return dead(format!(
+            "channel {}: `from` is not an e-mail address",
+            channel.name
+        ));
+    };
+    let mut builder = lettre::Message::builder()
+        .from(from)
+        .subject(part("subject"))
+        .message_id(Some(format!("<{key}@parapet>")));
+    for to in &channel.to {
+        match to.parse::<Mailbox>() {
+            Ok(m) => builder = builder.to(m),
+            Err(_) => {
+                return dead(format!(
+                    "channel {}: {to:?} is not an e-mail address",
+                    channel.name
+                ))
+            }
+        }
+    }
+    let body = MultiPart::alternative()
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(part("text")),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_HTML)
+                .body(part("html")),
+        );
+    let message = match builder.multipart(body) {
+        Ok(m) => m,
+        Err(e) => return dead(format!("building the e-mail: {e}")),
+    };
+    let Some(url) = &channel.url else {
+        return dead(format!("channel {} has no url", channel.name));
+    };
+    // The URL may hold a password: errors name the channel, never the URL.
+    let transport = match lettre::SmtpTransport::from_url(url) {
+        Ok(b) => b.timeout(Some(timeout)).build(),
+        Err(_) => {
+            return dead(format!(
+                "channel {}: the url is not a valid smtp:// URL",
+                channel.name
+            ))
+        }
+    };
+    match transport.send(&message) {
+        Ok(_) => Outcome::Sent,
+        Err(e) if e.is_permanent() => dead(format!(
+            "SMTP refused the message: {}",
+            e.status().map(|c| c.to_string()).unwrap_or_default()
+        )),
+        Err(e) => Outcome::Retry {
+            after_ms: None,
+            error: if e.is_transient() {
+                format!(
+                    "SMTP answered {} (try later)",
+                    e.status().map(|c| c.to_string()).unwrap_or_default()
+                )
+            } else {
+                "could not talk to the SMTP server".into()
+            },
+        },
     }
 }
 

@@ -83,7 +83,93 @@ pub fn render(kind: ChannelKind, a: &Alert<'_>) -> String {
     match kind {
         ChannelKind::Slack => slack(a).to_string(),
         ChannelKind::Webhook | ChannelKind::File => document(a).to_string(),
+        ChannelKind::Email => email(a).to_string(),
     }
+}
+
+/// Text for HTML: `&`, `<`, `>`, `"`, `'` as entities.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// E-mail subject lines: one line, at most 200 characters.
+const EMAIL_SUBJECT: usize = 200;
+/// E-mail text parts: at most 20,000 characters each.
+const EMAIL_TEXT: usize = 20_000;
+
+/// `{"subject", "text", "html"}`: the e-mail's parts (sender and recipients come from the
+/// channel's config when it is sent).
+fn email(a: &Alert<'_>) -> Value {
+    let f = a.finding;
+    let severity = f.severity.to_ascii_uppercase();
+    let team = a
+        .account
+        .map(|x| x.team.as_str())
+        .filter(|t| !t.is_empty())
+        .unwrap_or("-");
+    let who = [a.actor.as_deref(), a.source_ip.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" from ");
+    let rows = [
+        ("Account", a.account_label()),
+        ("Team", team.to_string()),
+        ("Region", f.region.clone().unwrap_or_else(|| "-".into())),
+        ("Severity", format!("{severity} ({})", a.why())),
+        ("What happened", f.summary.clone()),
+        ("Who, from where", if who.is_empty() { "-".into() } else { who }),
+        ("What to do", f.next_step.clone()),
+        (
+            "Finding",
+            format!(
+                "{} · {} · {} event(s) · key {}",
+                f.id, f.rule_id, f.count, a.idempotency_key
+            ),
+        ),
+    ];
+    let mut text = format!("[{severity}] {}\n\n", f.title);
+    let mut html = format!(
+        "<html><body><h2>[{}] {}</h2><table cellpadding=\"4\">",
+        html_escape(&severity),
+        html_escape(&f.title)
+    );
+    for (k, v) in &rows {
+        text.push_str(&format!("{k}: {v}\n"));
+        html.push_str(&format!(
+            "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
+            html_escape(k),
+            html_escape(v)
+        ));
+    }
+    if let Some(url) = a.console_url() {
+        text.push_str(&format!("Console: {url}\n"));
+        html.push_str(&format!(
+            "<tr><th align=\"left\">Console</th><td><a href=\"{0}\">{0}</a></td></tr>",
+            html_escape(url)
+        ));
+    }
+    html.push_str("</table></body></html>");
+    let subject: String = format!("[{severity}] {} — {}", f.title, a.account_label())
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    json!({
+        "subject": truncate(&subject, EMAIL_SUBJECT),
+        "text": truncate(&text, EMAIL_TEXT),
+        "html": truncate(&html, EMAIL_TEXT),
+    })
 }
 
 fn slack(a: &Alert<'_>) -> Value {
@@ -206,5 +292,15 @@ mod tests {
         assert_eq!(doc["finding"]["title"], "Root <b>sign-in</b>");
         assert_eq!(doc["idempotency_key"], "f7.a1.c");
         assert_eq!(truncate("abcdef", 4), "abc…");
+        // E-mail: the HTML part has the log text as text; the subject is one line.
+        let f = finding("agent <script>alert(1)</script>\r\nBcc: x@example.com");
+        let a = Alert { finding: &f, ..a };
+        let mail: Value = serde_json::from_str(&render(ChannelKind::Email, &a)).expect("json");
+        let html = mail["html"].as_str().expect("html");
+        assert!(
+            !html.contains("<script>") && html.contains("&lt;script&gt;"),
+            "{html}"
+        );
+        assert!(!mail["subject"].as_str().expect("subject").contains('\n'));
     }
 }

@@ -99,8 +99,7 @@ mod tests {
             name: name.into(),
             kind: ChannelKind::Webhook,
             url: Some("http://127.0.0.1:1/".into()),
-            secret: None,
-            path: None,
+            ..Channel::default()
         }
     }
 

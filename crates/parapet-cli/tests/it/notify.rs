@@ -475,3 +475,153 @@ fn a_sender_killed_with_messages_in_flight_loses_none_when_started_again() {
     let repeats: usize = seen.values().map(|n| n - 1).sum();
     assert!(repeats <= 1, "{seen:?}");
 }
+
+/// A real SMTP server (aiosmtpd from the test virtualenv) writing what it receives to a maildir.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    maildir: std::path::PathBuf,
+}
+
+impl SmtpServer {
+    fn start(dir: &Path) -> SmtpServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let maildir = dir.join("maildir");
+        let child = std::process::Command::new(crate::support::venv_bin().join("python"))
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed().as_secs() < 30, "aiosmtpd did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        SmtpServer { child, port, maildir }
+    }
+
+    /// The raw messages received.
+    fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(entries) = std::fs::read_dir(self.maildir.join(sub)) {
+                for e in entries.flatten() {
+                    out.push(std::fs::read_to_string(e.path()).unwrap_or_default());
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn alerts_reach_a_real_smtp_server_as_text_and_escaped_html() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let smtp = SmtpServer::start(tmp.path());
+    let config = tmp.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "version = 1\n[notify]\nfallback = \"mail\"\n[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nurl = \"smtp://127.0.0.1:{}\"\nfrom = \"parapet@example.com\"\nto = [\"secops@example.com\", \"oncall@example.com\"]\n",
+            smtp.port
+        ),
+    )
+    .expect("config");
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    // The principal's name carries markup: it is in the finding's summary.
+    let records = vec![record(
+        "777788889999",
+        "ConsoleLogin",
+        "m-1",
+        1,
+        "curl",
+        serde_json::json!({
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::777788889999:user/<script>alert(1)</script>", "accountId": "777788889999", "userName": "x"},
+            "additionalEventData": {"MFAUsed": "No"}
+        }),
+    )];
+    std::fs::write(
+        src.join("777788889999_CloudTrail_us-east-1_20261110T1000Z_m.json"),
+        serde_json::json!({ "Records": records }).to_string(),
+    )
+    .expect("write");
+    let data = tmp.path().join("data");
+    let cli = || {
+        let mut c = parapet();
+        c.arg("-c").arg(&config).arg("--data-dir").arg(&data);
+        c
+    };
+    ok(cli().args(["--quiet", "ingest"]).arg(&src));
+    ok(cli().args(["--quiet", "notify", "send", "--until-empty"]));
+    let sent = outbox(&data, &config, "sent");
+    assert!(!sent.is_empty());
+    let start = Instant::now();
+    while smtp.messages().len() < sent.len() && start.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), sent.len(), "one e-mail per queued message");
+    for mail in &mails {
+        assert!(
+            mail.contains("secops@example.com") && mail.contains("oncall@example.com"),
+            "{mail}"
+        );
+        assert!(mail.contains("From: parapet@example.com"), "{mail}");
+        assert!(mail.contains("Message-ID: <f"), "{mail}");
+        let text = mime_part(mail, "text/plain");
+        let html = mime_part(mail, "text/html");
+        // The text part says what happened in words; the HTML part holds the principal's
+        // markup as text, never as markup.
+        assert!(text.contains("<script>alert(1)</script>"), "{text}");
+        assert!(
+            html.contains("&lt;script&gt;") && !html.contains("<script>"),
+            "{html}"
+        );
+    }
+}
+
+/// The decoded body of a message's first MIME part of `content_type` (quoted-printable or
+/// plain 7bit, as lettre writes them).
+fn mime_part(mail: &str, content_type: &str) -> String {
+    let mail = mail.replace("\r\n", "\n");
+    let Some(at) = mail.find(&format!("Content-Type: {content_type}")) else {
+        return String::new();
+    };
+    let part = &mail[at..];
+    let (head, rest) = part.split_once("\n\n").unwrap_or((part, ""));
+    let body = rest.split("\n--").next().unwrap_or_default();
+    if !head.contains("quoted-printable") {
+        return body.to_string();
+    }
+    let joined = body.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
