@@ -66,8 +66,14 @@ pub enum NotifyCommand {
     /// scheduled, not waited for; `--until-empty` waits for them).
     Send {
         /// Keep sending until nothing is pending (waiting for retries as they fall due).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "follow")]
         until_empty: bool,
+        /// Keep going: queue and send what comes in (ingest running beside it) until stopped.
+        #[arg(long)]
+        follow: bool,
+        /// With --follow: how often to look for new findings, in ms.
+        #[arg(long, default_value_t = 1000, requires = "follow")]
+        interval_ms: u64,
         #[arg(long)]
         json: bool,
     },

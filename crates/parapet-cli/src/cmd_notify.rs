@@ -36,14 +36,24 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let data = data_dir(cli, &config);
     match &args.command {
-        NotifyCommand::Send { until_empty, json } => {
+        NotifyCommand::Send {
+            until_empty,
+            follow,
+            interval_ms,
+            json,
+        } => {
             let accounts = account_directory(&data, config.accounts.csv.as_deref())?;
-            let queued = queue(&data, &config, &accounts)?.unwrap_or_default();
             let mut store = data.open_store().context("opening the state database")?;
             let rt = runtime()?;
             let client = rt.block_on(async { http(&config) })?;
+            let mut queued = QueueReport::default();
             let mut total = parapet_notify::DeliveryReport::default();
             loop {
+                if let Some(q) = queue(&data, &config, &accounts)? {
+                    queued.findings += q.findings;
+                    queued.messages += q.messages;
+                    queued.unrouted += q.unrouted;
+                }
                 let r = rt
                     .block_on(deliver_due(&mut store, &config.notify, &client, &now_ms))
                     .context("sending notifications")?;
@@ -51,11 +61,17 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
                 total.retrying += r.retrying;
                 total.dead += r.dead;
                 total.pending = r.pending;
-                if !*until_empty || r.pending == 0 {
+                if *follow && *json && (r.sent + r.retrying + r.dead) > 0 {
+                    println!("{}", serde_json::json!({"delivery": r}));
+                }
+                if !*follow && (!*until_empty || r.pending == 0) {
                     break;
                 }
-                let next = store.outbox_next_due()?.unwrap_or_else(now_ms);
-                let wait = (next - now_ms()).clamp(0, 60_000) as u64;
+                let next = store.outbox_next_due()?.unwrap_or(i64::MAX);
+                let mut wait = (next.saturating_sub(now_ms())).clamp(0, 60_000) as u64;
+                if *follow {
+                    wait = wait.min(*interval_ms);
+                }
                 std::thread::sleep(Duration::from_millis(wait.max(10)));
             }
             if *json {
