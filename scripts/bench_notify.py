@@ -18,6 +18,11 @@ lock = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
+    # Keep-alive, as Slack and most webhook receivers do, without Nagle on the answers (the
+    # handler writes head and body apart; with Nagle each answer waits for a delayed ACK).
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
     def do_POST(self):
         n = int(self.headers.get("content-length", "0"))
         self.rfile.read(n)

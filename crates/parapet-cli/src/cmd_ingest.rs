@@ -161,6 +161,11 @@ fn follow_sqs(
             );
             b.reports.iter().for_each(print_summary);
         }
+        // Tell what the batch found (the queue is in the state database: a failure here is
+        // caught up by the next batch or `notify send`).
+        if let Err(e) = crate::cmd_notify::queue(data, config, accounts) {
+            tracing::error!(error = %format!("{e:#}"), "queueing notifications");
+        }
     };
     follow_queue(
         &queue,
