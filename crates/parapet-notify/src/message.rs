@@ -38,6 +38,24 @@ impl Alert<'_> {
         }
     }
 
+    /// The account's team, or `-`.
+    fn team(&self) -> &str {
+        self.account
+            .map(|x| x.team.as_str())
+            .filter(|t| !t.is_empty())
+            .unwrap_or("-")
+    }
+
+    /// "who from where", from the latest event, or `-`.
+    fn who(&self) -> String {
+        match (&self.actor, &self.source_ip) {
+            (Some(w), Some(ip)) => format!("{w} from {ip}"),
+            (Some(w), None) => w.clone(),
+            (None, Some(ip)) => format!("from {ip}"),
+            (None, None) => "-".into(),
+        }
+    }
+
     fn console_url(&self) -> Option<&str> {
         self.finding.evidence.get("console_url").and_then(Value::as_str)
     }
@@ -113,23 +131,13 @@ const EMAIL_TEXT: usize = 20_000;
 fn email(a: &Alert<'_>) -> Value {
     let f = a.finding;
     let severity = f.severity.to_ascii_uppercase();
-    let team = a
-        .account
-        .map(|x| x.team.as_str())
-        .filter(|t| !t.is_empty())
-        .unwrap_or("-");
-    let who = [a.actor.as_deref(), a.source_ip.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" from ");
     let rows = [
         ("Account", a.account_label()),
-        ("Team", team.to_string()),
+        ("Team", a.team().to_string()),
         ("Region", f.region.clone().unwrap_or_else(|| "-".into())),
         ("Severity", format!("{severity} ({})", a.why())),
         ("What happened", f.summary.clone()),
-        ("Who, from where", if who.is_empty() { "-".into() } else { who }),
+        ("Who, from where", a.who()),
         ("What to do", f.next_step.clone()),
         (
             "Finding",
@@ -175,17 +183,7 @@ fn email(a: &Alert<'_>) -> Value {
 fn slack(a: &Alert<'_>) -> Value {
     let f = a.finding;
     let severity = f.severity.to_ascii_uppercase();
-    let team = a
-        .account
-        .map(|x| x.team.as_str())
-        .filter(|t| !t.is_empty())
-        .unwrap_or("-");
-    let who = match (&a.actor, &a.source_ip) {
-        (Some(w), Some(ip)) => format!("{w} from {ip}"),
-        (Some(w), None) => w.clone(),
-        (None, Some(ip)) => format!("from {ip}"),
-        (None, None) => "-".into(),
-    };
+    let (team, who) = (a.team(), a.who());
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&format!("[{severity}] {}", f.title), SLACK_HEADER)}}),
         json!({"type": "section", "fields": [
