@@ -12,7 +12,7 @@ use parapet_model::{AccountDirectory, AccountId};
 use parapet_notify::message::{render, Alert};
 use parapet_notify::queue::{idempotency_key, QueueReport};
 use parapet_notify::{deliver_due, queue_alerts, Http, Router};
-use parapet_store::{FindingFilter, OutboxRow};
+use parapet_store::{FindingFilter, OutboxRow, Store};
 
 use crate::args::{Cli, NotifyArgs, NotifyCommand};
 use crate::context::{account_directory, data_dir, load_config, runtime};
@@ -24,7 +24,15 @@ pub fn queue(data: &DataDir, config: &Config, accounts: &AccountDirectory) -> Re
         return Ok(None);
     }
     let mut store = data.open_store().context("opening the state database")?;
-    let r = queue_alerts(&mut store, &config.notify, accounts, now_ms()).context("queueing notifications")?;
+    queue_in(&mut store, config, accounts)
+}
+
+/// `queue` on an open state database.
+fn queue_in(store: &mut Store, config: &Config, accounts: &AccountDirectory) -> Result<Option<QueueReport>> {
+    if config.notify.channels.is_empty() {
+        return Ok(None);
+    }
+    let r = queue_alerts(store, &config.notify, accounts, now_ms()).context("queueing notifications")?;
     Ok(Some(r))
 }
 
@@ -49,7 +57,7 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
             let mut queued = QueueReport::default();
             let mut total = parapet_notify::DeliveryReport::default();
             loop {
-                if let Some(q) = queue(&data, &config, &accounts)? {
+                if let Some(q) = queue_in(&mut store, &config, &accounts)? {
                     queued.findings += q.findings;
                     queued.messages += q.messages;
                     queued.unrouted += q.unrouted;
@@ -206,7 +214,7 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
             if channels.is_empty() {
                 eprintln!("no route sends finding {finding} anywhere");
             }
-            let (latest, _) = store.finding_events(f.id, 1)?;
+            let (actor, source_ip) = parapet_notify::queue::who(&store, f.id)?;
             for name in channels {
                 let Some(c) = config.notify.channel(&name) else {
                     bail!("no channel is named {name:?} in [notify]");
@@ -216,12 +224,8 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
                     finding: &f,
                     account,
                     seq: 1,
-                    actor: latest.first().and_then(|e| e.actor.clone()),
-                    source_ip: latest
-                        .first()
-                        .and_then(|e| e.excerpt.get("sourceIPAddress"))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_string),
+                    actor: actor.clone(),
+                    source_ip: source_ip.clone(),
                     idempotency_key: &key,
                 };
                 println!("# {name} ({:?})", c.kind);

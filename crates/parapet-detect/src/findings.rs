@@ -204,10 +204,7 @@ pub fn dedup_key(rule: &Rule, group: &[String]) -> String {
 fn account_label(id: Option<&str>, ctx: &Context<'_>) -> String {
     match id {
         None => "an unknown account".into(),
-        Some(id) => match (ctx.account_name)(id) {
-            Some(name) if !name.is_empty() => format!("{name} ({id})"),
-            _ => id.to_string(),
-        },
+        Some(id) => parapet_model::account::account_label(id, (ctx.account_name)(id).as_deref()),
     }
 }
 

@@ -187,7 +187,8 @@ struct Parts<'r> {
     account: Option<&'r str>,
     region: Option<&'r str>,
     time_ms: i64,
-    uid: String,
+    /// The managed finding's own id (an update's event id is `<id>@<time>`).
+    id: &'r str,
     summary: String,
     next_step: String,
     actor: Option<String>,
@@ -221,7 +222,7 @@ fn assemble(p: Parts<'_>, m: &Managed<'_>) -> FindingEvent {
             evidence: evidence.clone(),
         },
         event: EventRef {
-            uid: p.uid,
+            uid: format!("{}@{}", p.id, p.time_ms),
             time_ms: p.time_ms,
             account_id: p.account.map(str::to_string),
             region: p.region.map(str::to_string),
@@ -240,10 +241,7 @@ fn assemble(p: Parts<'_>, m: &Managed<'_>) -> FindingEvent {
 /// "name (id)", or the id alone when the registry does not know it.
 fn account_label(account: Option<&str>, m: &Managed<'_>) -> String {
     match account {
-        Some(id) => match (m.account_name)(id) {
-            Some(name) => format!("{name} ({id})"),
-            None => id.to_string(),
-        },
+        Some(id) => parapet_model::account::account_label(id, (m.account_name)(id).as_deref()),
         None => "no account (public event)".into(),
     }
 }
@@ -284,7 +282,7 @@ fn guardduty(r: &Row<'_>, m: &Managed<'_>) -> Option<FindingEvent> {
             account,
             region,
             time_ms,
-            uid: format!("{id}@{time_ms}"),
+            id,
             next_step: format!(
                 "Open the finding in GuardDuty ({console}) and follow its remediation for {kind}; archive it there once handled (parapet resolves it with GuardDuty)."
             ),
@@ -361,7 +359,7 @@ fn securityhub(r: &Row<'_>, m: &Managed<'_>) -> Option<FindingEvent> {
             account,
             region,
             time_ms,
-            uid: format!("{id}@{time_ms}"),
+            id,
             next_step: format!(
                 "{remediation}; set the workflow to RESOLVED in Security Hub once fixed (parapet follows it)."
             ),
@@ -438,7 +436,7 @@ fn health(r: &Row<'_>, m: &Managed<'_>) -> Option<FindingEvent> {
             account,
             region,
             time_ms,
-            uid: format!("{arn}@{time_ms}"),
+            id: arn,
             next_step: if entities.is_empty() {
                 "Read the event in the AWS Health Dashboard (https://health.aws.amazon.com/health/home) and plan for it.".into()
             } else {

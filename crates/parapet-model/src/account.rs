@@ -297,6 +297,14 @@ fn split_csv_line(line: &str) -> Result<Vec<String>, String> {
     Ok(fields)
 }
 
+/// How texts name an account: `name (id)`, or the id alone when the name is unknown or empty.
+pub fn account_label(id: &str, name: Option<&str>) -> String {
+    match name {
+        Some(n) if !n.is_empty() => format!("{n} ({id})"),
+        _ => id.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

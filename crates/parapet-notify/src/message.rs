@@ -32,10 +32,7 @@ impl Alert<'_> {
 
     fn account_label(&self) -> String {
         let id = self.finding.account_id.as_deref().unwrap_or("-");
-        match self.account {
-            Some(a) => format!("{} ({id})", a.name),
-            None => id.to_string(),
-        }
+        parapet_model::account::account_label(id, self.account.map(|a| a.name.as_str()))
     }
 
     /// The account's team, or `-`.
@@ -79,12 +76,19 @@ pub fn truncate(s: &str, max: usize) -> String {
 /// Text for Slack mrkdwn: `&`, `<`, `>` as entities (Slack's own rule), so nothing in it can
 /// become a mention, a link or markup.
 pub fn slack_escape(s: &str) -> String {
+    entities(s, false)
+}
+
+/// `&`, `<`, `>` (and with `quotes`, `"` and `'`) as HTML entities.
+fn entities(s: &str, quotes: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '"' if quotes => out.push_str("&quot;"),
+            '\'' if quotes => out.push_str("&#39;"),
             c => out.push(c),
         }
     }
@@ -107,18 +111,7 @@ pub fn render(kind: ChannelKind, a: &Alert<'_>) -> String {
 
 /// Text for HTML: `&`, `<`, `>`, `"`, `'` as entities.
 pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    entities(s, true)
 }
 
 /// E-mail subject lines: one line, at most 200 characters.

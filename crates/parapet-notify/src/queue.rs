@@ -26,6 +26,22 @@ pub fn idempotency_key(finding_id: i64, seq: i64, channel: &str) -> String {
     format!("f{finding_id}.a{seq}.{channel}")
 }
 
+/// Who did it and from where, from a finding's latest event: its actor, and its source
+/// address (CloudTrail's `sourceIPAddress`, a flow's `srcaddr`).
+pub fn who(store: &Store, finding_id: i64) -> Result<(Option<String>, Option<String>)> {
+    let (latest, _) = store.finding_events(finding_id, 1)?;
+    let Some(e) = latest.first() else {
+        return Ok((None, None));
+    };
+    let source_ip = e
+        .excerpt
+        .get("sourceIPAddress")
+        .or_else(|| e.excerpt.get("srcaddr"))
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    Ok((e.actor.clone(), source_ip))
+}
+
 /// Routes and queues every finding with something new to tell.
 pub fn queue_alerts(
     store: &mut Store,
@@ -57,17 +73,7 @@ pub fn queue_alerts(
                 report.unrouted += 1;
                 continue;
             }
-            let (latest, _) = store.finding_events(f.id, 1)?;
-            let latest = latest.first();
-            let actor = latest.and_then(|e| e.actor.clone());
-            let source_ip = latest
-                .and_then(|e| {
-                    e.excerpt
-                        .get("sourceIPAddress")
-                        .or_else(|| e.excerpt.get("srcaddr"))
-                })
-                .and_then(|v| v.as_str())
-                .map(str::to_string);
+            let (actor, source_ip) = who(store, f.id)?;
             for c in channels {
                 let Some(channel) = config.channel(&c) else {
                     continue;
