@@ -214,7 +214,7 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
             if channels.is_empty() {
                 eprintln!("no route sends finding {finding} anywhere");
             }
-            let (actor, source_ip) = parapet_notify::queue::who(&store, f.id)?;
+            let who = parapet_notify::queue::who(&store, f.id)?;
             for name in channels {
                 let Some(c) = config.notify.channel(&name) else {
                     bail!("no channel is named {name:?} in [notify]");
@@ -224,8 +224,7 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
                     finding: &f,
                     account,
                     seq: 1,
-                    actor: actor.clone(),
-                    source_ip: source_ip.clone(),
+                    who: who.clone(),
                     idempotency_key: &key,
                 };
                 println!("# {name} ({:?})", c.kind);

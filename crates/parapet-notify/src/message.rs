@@ -9,15 +9,22 @@ use parapet_model::Account;
 use parapet_store::StoredFinding;
 use serde_json::{json, Value};
 
+/// Who did it, from where and with what, from a finding's latest event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Who {
+    pub actor: Option<String>,
+    pub source_ip: Option<String>,
+    /// CloudTrail's `userAgent`: text an attacker chooses, so escaped wherever it lands.
+    pub user_agent: Option<String>,
+}
+
 /// One finding to tell, with what the message needs besides it.
 pub struct Alert<'a> {
     pub finding: &'a StoredFinding,
     pub account: Option<&'a Account>,
     /// 1 for a new finding; more when it was reopened or became more severe.
     pub seq: i64,
-    /// Who did it and from where, from its latest event.
-    pub actor: Option<String>,
-    pub source_ip: Option<String>,
+    pub who: Who,
     pub idempotency_key: &'a str,
 }
 
@@ -43,14 +50,19 @@ impl Alert<'_> {
             .unwrap_or("-")
     }
 
-    /// "who from where", from the latest event, or `-`.
+    /// "who from where (with what)", from the latest event, or `-`.
     fn who(&self) -> String {
-        match (&self.actor, &self.source_ip) {
-            (Some(w), Some(ip)) => format!("{w} from {ip}"),
-            (Some(w), None) => w.clone(),
+        let w = &self.who;
+        let mut out = match (&w.actor, &w.source_ip) {
+            (Some(a), Some(ip)) => format!("{a} from {ip}"),
+            (Some(a), None) => a.clone(),
             (None, Some(ip)) => format!("from {ip}"),
             (None, None) => "-".into(),
+        };
+        if let Some(agent) = &w.user_agent {
+            out.push_str(&format!(" using {agent}"));
         }
+        out
     }
 
     fn console_url(&self) -> Option<&str> {
@@ -235,8 +247,9 @@ fn document(a: &Alert<'_>) -> Value {
             "team": a.account.map(|x| x.team.as_str()),
             "ou": a.account.map(|x| x.ou.as_str()),
         },
-        "actor": a.actor,
-        "source_ip": a.source_ip,
+        "actor": a.who.actor,
+        "source_ip": a.who.source_ip,
+        "user_agent": a.who.user_agent,
     })
 }
 
@@ -257,13 +270,19 @@ mod tests {
             finding: &f,
             account: None,
             seq: 1,
-            actor: Some("<@U123>".into()),
-            source_ip: Some("203.0.113.9".into()),
+            who: Who {
+                actor: Some("<@U123>".into()),
+                source_ip: Some("203.0.113.9".into()),
+                user_agent: Some("curl <!here>".into()),
+            },
             idempotency_key: "f7.a1.c",
         };
         let body = render(ChannelKind::Slack, &a);
         assert!(
-            !body.contains("<!channel>") && !body.contains("<script>") && !body.contains("<@U123>"),
+            !body.contains("<!channel>")
+                && !body.contains("<script>")
+                && !body.contains("<@U123>")
+                && !body.contains("<!here>"),
             "{body}"
         );
         assert!(

@@ -7,7 +7,7 @@ use parapet_model::notify::NotifyConfig;
 use parapet_model::{AccountDirectory, AccountId};
 use parapet_store::{OutboxMessage, Store};
 
-use crate::message::{render, Alert};
+use crate::message::{render, Alert, Who};
 use crate::route::Router;
 use crate::Result;
 
@@ -26,20 +26,24 @@ pub fn idempotency_key(finding_id: i64, seq: i64, channel: &str) -> String {
     format!("f{finding_id}.a{seq}.{channel}")
 }
 
-/// Who did it and from where, from a finding's latest event: its actor, and its source
-/// address (CloudTrail's `sourceIPAddress`, a flow's `srcaddr`).
-pub fn who(store: &Store, finding_id: i64) -> Result<(Option<String>, Option<String>)> {
+/// Who did it, from where and with what, from a finding's latest event: its actor, its source
+/// address (CloudTrail's `sourceIPAddress`, a flow's `srcaddr`) and CloudTrail's `userAgent`.
+pub fn who(store: &Store, finding_id: i64) -> Result<Who> {
     let (latest, _) = store.finding_events(finding_id, 1)?;
     let Some(e) = latest.first() else {
-        return Ok((None, None));
+        return Ok(Who::default());
     };
-    let source_ip = e
-        .excerpt
-        .get("sourceIPAddress")
-        .or_else(|| e.excerpt.get("srcaddr"))
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
-    Ok((e.actor.clone(), source_ip))
+    let text = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| e.excerpt.get(*k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    Ok(Who {
+        actor: e.actor.clone(),
+        source_ip: text(&["sourceIPAddress", "srcaddr"]),
+        user_agent: text(&["userAgent"]),
+    })
 }
 
 /// Routes and queues every finding with something new to tell.
@@ -73,7 +77,7 @@ pub fn queue_alerts(
                 report.unrouted += 1;
                 continue;
             }
-            let (actor, source_ip) = who(store, f.id)?;
+            let who = who(store, f.id)?;
             for c in channels {
                 let Some(channel) = config.channel(&c) else {
                     continue;
@@ -83,8 +87,7 @@ pub fn queue_alerts(
                     finding: f,
                     account,
                     seq: *seq,
-                    actor: actor.clone(),
-                    source_ip: source_ip.clone(),
+                    who: who.clone(),
                     idempotency_key: &key,
                 };
                 let payload = render(channel.kind, &alert);

@@ -326,6 +326,13 @@ to = ["siem", "audit"]
         "{}",
         root.body
     );
+    // The user agent is in the message, as text.
+    assert!(
+        root.body
+            .contains("&lt;!channel&gt; &lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        root.body
+    );
     assert!(root.body.contains("203.0.113.50"), "{}", root.body);
     let info: Vec<&Received> = got.iter().filter(|r| r.path == "/slack/info").collect();
     assert_eq!(info.len(), 1);
