@@ -65,9 +65,13 @@ pub enum NotifyCommand {
     /// Queue what findings have to tell, then send every due message once (retries are
     /// scheduled, not waited for; `--until-empty` waits for them).
     Send {
-        /// Keep sending until nothing is pending (waiting for retries as they fall due).
+        /// Keep sending until nothing is pending but messages held for quiet hours (waiting
+        /// for retries as they fall due).
         #[arg(long, conflicts_with = "follow")]
         until_empty: bool,
+        /// Send the digests now, whatever their hour (and quiet hours).
+        #[arg(long)]
+        digests_now: bool,
         /// Keep going: queue and send what comes in (ingest running beside it) until stopped.
         #[arg(long)]
         follow: bool,

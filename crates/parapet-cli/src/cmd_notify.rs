@@ -6,13 +6,13 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use parapet_config::Config;
 use parapet_ingest::{now_ms, DataDir};
-use parapet_model::notify::ChannelKind;
 use parapet_model::time::format_rfc3339_secs;
 use parapet_model::{AccountDirectory, AccountId};
 use parapet_notify::message::{render, Alert};
+use parapet_notify::queue::queue_digests;
 use parapet_notify::queue::{idempotency_key, QueueReport};
 use parapet_notify::{deliver_due, queue_alerts, Http, Router};
-use parapet_store::{FindingFilter, OutboxRow, Store};
+use parapet_store::{OutboxRow, Store};
 
 use crate::args::{Cli, NotifyArgs, NotifyCommand};
 use crate::context::{account_directory, data_dir, load_config, runtime};
@@ -46,6 +46,7 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
     match &args.command {
         NotifyCommand::Send {
             until_empty,
+            digests_now,
             follow,
             interval_ms,
             json,
@@ -56,12 +57,17 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
             let client = rt.block_on(async { http(&config) })?;
             let mut queued = QueueReport::default();
             let mut total = parapet_notify::DeliveryReport::default();
+            let mut first = true;
             loop {
                 if let Some(q) = queue_in(&mut store, &config, &accounts)? {
-                    queued.findings += q.findings;
-                    queued.messages += q.messages;
-                    queued.unrouted += q.unrouted;
+                    queued.add(&q);
                 }
+                if first && *digests_now {
+                    let q = queue_digests(&mut store, &config.notify, &accounts, now_ms(), true)
+                        .context("queueing the digests")?;
+                    queued.add(&q);
+                }
+                first = false;
                 let r = rt
                     .block_on(deliver_due(&mut store, &config.notify, &client, &now_ms))
                     .context("sending notifications")?;
@@ -69,10 +75,11 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
                 total.retrying += r.retrying;
                 total.dead += r.dead;
                 total.pending = r.pending;
+                total.held = r.held;
                 if *follow && *json && (r.sent + r.retrying + r.dead) > 0 {
                     println!("{}", serde_json::json!({"delivery": r}));
                 }
-                if !*follow && (!*until_empty || r.pending == 0) {
+                if !*follow && (!*until_empty || r.pending == r.held) {
                     break;
                 }
                 let next = store.outbox_next_due()?.unwrap_or(i64::MAX);
@@ -86,8 +93,17 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
                 println!("{}", serde_json::json!({"queued": queued, "delivery": total}));
             } else if !cli.quiet {
                 eprintln!(
-                    "queued {} message(s) for {} finding(s); sent {}, retrying {}, dead {}, pending {}",
-                    queued.messages, queued.findings, total.sent, total.retrying, total.dead, total.pending
+                    "queued {} message(s) for {} finding(s) ({} throttled, {} into digests, {} digest(s)); sent {}, retrying {}, dead {}, pending {} ({} held for quiet hours)",
+                    queued.messages,
+                    queued.findings,
+                    queued.throttled,
+                    queued.digested,
+                    queued.digests,
+                    total.sent,
+                    total.retrying,
+                    total.dead,
+                    total.pending,
+                    total.held
                 );
             }
             Ok(if total.dead > 0 {
@@ -133,6 +149,12 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            for (channel, period, due, n) in store.digest_waiting()? {
+                eprintln!(
+                    "{n} finding(s) waiting for the {period} digest to {channel} at {}",
+                    format_rfc3339_secs(due)
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         NotifyCommand::Retry { id, all } => {
@@ -151,16 +173,7 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
                 bail!("no channel is named {channel:?} in [notify]");
             };
             let text = "parapet test message: if you can read this, the channel works.";
-            let payload = match c.kind {
-                ChannelKind::Slack => serde_json::json!({"text": text}).to_string(),
-                ChannelKind::Webhook | ChannelKind::File => {
-                    serde_json::json!({"test": true, "text": text}).to_string()
-                }
-                ChannelKind::Email => {
-                    serde_json::json!({"subject": "parapet test message", "text": text, "html": format!("<p>{text}</p>")})
-                        .to_string()
-                }
-            };
+            let payload = parapet_notify::message::test_message(c.kind, text);
             let now = now_ms();
             let row = OutboxRow {
                 id: 0,
@@ -194,11 +207,7 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
         }
         NotifyCommand::Preview { finding, channel } => {
             let store = data.open_store().context("opening the state database")?;
-            let filter = FindingFilter {
-                id: Some(*finding),
-                ..FindingFilter::default()
-            };
-            let Some(f) = store.findings(&filter)?.into_iter().next() else {
+            let Some(f) = store.finding_by_id(*finding)? else {
                 bail!("no finding {finding}");
             };
             let accounts = account_directory(&data, config.accounts.csv.as_deref())?;
@@ -207,18 +216,26 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
                 .as_deref()
                 .and_then(AccountId::parse)
                 .and_then(|a| accounts.get(&a));
-            let channels = match channel {
-                Some(c) => vec![c.clone()],
-                None => Router::new(&config.notify).channels(&f, account),
+            let targets = match channel {
+                Some(c) => vec![parapet_notify::route::Target {
+                    channel: c.clone(),
+                    digest: None,
+                }],
+                None => Router::new(&config.notify).targets(&f, account),
             };
-            if channels.is_empty() {
+            if targets.is_empty() {
                 eprintln!("no route sends finding {finding} anywhere");
             }
             let who = parapet_notify::queue::who(&store, f.id)?;
-            for name in channels {
+            for t in targets {
+                let name = t.channel;
                 let Some(c) = config.notify.channel(&name) else {
                     bail!("no channel is named {name:?} in [notify]");
                 };
+                if let Some(d) = t.digest {
+                    println!("# {name} ({:?}): in the {} digest", c.kind, d.as_str());
+                    continue;
+                }
                 let key = idempotency_key(f.id, 1, &name);
                 let alert = Alert {
                     finding: &f,
@@ -228,7 +245,7 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
                     idempotency_key: &key,
                 };
                 println!("# {name} ({:?})", c.kind);
-                let body = render(c.kind, &alert);
+                let body = render(c, &alert);
                 let pretty = serde_json::from_str::<serde_json::Value>(&body)
                     .and_then(|v| serde_json::to_string_pretty(&v))
                     .unwrap_or(body);

@@ -393,7 +393,7 @@ fn validate_notify(n: &parapet_model::notify::NotifyConfig) -> Result<(), String
             ));
         }
         match c.kind {
-            ChannelKind::Slack | ChannelKind::Webhook => match &c.url {
+            ChannelKind::Slack | ChannelKind::Webhook | ChannelKind::Teams => match &c.url {
                 Some(u) if u.starts_with("https://") || u.starts_with("http://") => {}
                 // Never echo the URL: it is a secret.
                 Some(_) => return Err(format!("key `{key}.url`: expected an http:// or https:// URL")),
@@ -435,6 +435,15 @@ fn validate_notify(n: &parapet_model::notify::NotifyConfig) -> Result<(), String
         for t in &r.to {
             if t != TEAM && !known(t) {
                 return Err(format!("key `notify.routes[{i}].to`: no channel is named {t:?}"));
+            }
+        }
+        if let (Some(min), Some(max)) = (r.min_severity, r.max_severity) {
+            if min > max {
+                return Err(format!(
+                    "key `notify.routes[{i}].max_severity`: {} is below min_severity {}",
+                    max.as_str(),
+                    min.as_str()
+                ));
             }
         }
         for s in &r.sources {

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod activity;
 pub mod baseline;
+pub mod clock;
 pub mod config_item;
 pub mod detection;
 pub mod dns;

@@ -1,6 +1,7 @@
 //! Where findings are told (`[notify]`): the channels, and the routes that pick channels for a
 //! finding.
 
+use crate::clock::{ClockTime, ClockWindow, Zone};
 use crate::detection::Severity;
 
 /// `[notify]`.
@@ -20,6 +21,18 @@ pub struct NotifyConfig {
     pub timeout_secs: Option<u64>,
     /// The first retry's wait in ms, doubled per try (default 2000).
     pub retry_base_ms: Option<i64>,
+    /// The local time zone of quiet hours and daily digests (default UTC).
+    pub timezone: Zone,
+    /// While the local clock is in this window (`22:00-07:00`), messages less severe than
+    /// `quiet_min_severity` wait for its end. A channel can have its own.
+    pub quiet_hours: Option<ClockWindow>,
+    /// What goes out even in quiet hours (default critical).
+    pub quiet_min_severity: Option<Severity>,
+    /// A finding told once is not told again within this many minutes (reopened after a
+    /// resolve), unless it became more severe than it was then (default 60; 0: always).
+    pub throttle_minutes: Option<u64>,
+    /// When daily digests go out, local time (default 09:00).
+    pub digest_at: Option<ClockTime>,
 }
 
 impl NotifyConfig {
@@ -35,21 +48,69 @@ impl NotifyConfig {
         self.retry_base_ms.unwrap_or(2000).max(0)
     }
 
+    pub fn throttle_ms(&self) -> i64 {
+        (self.throttle_minutes.unwrap_or(60) as i64).saturating_mul(60_000)
+    }
+
+    pub fn quiet_min_severity(&self) -> Severity {
+        self.quiet_min_severity.unwrap_or(Severity::Critical)
+    }
+
+    pub fn digest_at(&self) -> ClockTime {
+        self.digest_at.unwrap_or(ClockTime::new(9, 0).unwrap_or_default())
+    }
+
+    /// When a message for `channel` of `severity` may go, if quiet hours hold it back at `now_ms`.
+    pub fn quiet_until(&self, channel: &Channel, severity: Severity, now_ms: i64) -> Option<i64> {
+        if severity >= self.quiet_min_severity() {
+            return None;
+        }
+        channel
+            .quiet_hours
+            .or(self.quiet_hours)
+            .and_then(|w| w.end_after(self.timezone, now_ms))
+    }
+
+    /// When a digest of `period` collecting at `now_ms` goes out.
+    pub fn digest_due(&self, period: Digest, now_ms: i64) -> i64 {
+        match period {
+            Digest::Hourly => self.timezone.next_hour(now_ms),
+            Digest::Daily => self.timezone.next_at(now_ms, self.digest_at()),
+        }
+    }
+
     pub fn channel(&self, name: &str) -> Option<&Channel> {
         self.channels.iter().find(|c| c.name == name)
     }
 
-    /// The routes in force: the configured ones, else the default.
+    /// The routes in force: the configured ones, else the default: medium and above to the
+    /// account's team channel, and, as BLEA's severity channels do, critical to a channel named
+    /// `critical`, high to `error` and the rest to `info`, each where such a channel exists.
     pub fn effective_routes(&self) -> Vec<Route> {
-        if self.routes.is_empty() {
-            vec![Route {
-                min_severity: Some(Severity::Medium),
-                to: vec![TEAM.into()],
-                ..Route::default()
-            }]
-        } else {
-            self.routes.clone()
+        if !self.routes.is_empty() {
+            return self.routes.clone();
         }
+        let mut routes = vec![Route {
+            min_severity: Some(Severity::Medium),
+            to: vec![TEAM.into()],
+            ..Route::default()
+        }];
+        let blea = [
+            ("critical", Severity::Critical, Severity::Critical),
+            ("error", Severity::High, Severity::High),
+            ("info", Severity::Info, Severity::Medium),
+        ];
+        for (name, min, max) in blea {
+            if self.channel(name).is_some() {
+                routes.push(Route {
+                    min_severity: Some(min),
+                    max_severity: Some(max),
+                    to: vec![name.into()],
+                    ..Route::default()
+                });
+            }
+        }
+        routes
     }
 }
 
@@ -78,6 +139,24 @@ pub struct Channel {
     /// E-mail: the recipients.
     #[serde(default)]
     pub to: Vec<String>,
+    /// This channel's quiet hours, instead of `notify.quiet_hours`.
+    #[serde(default)]
+    pub quiet_hours: Option<ClockWindow>,
+    /// Webhooks and files: the largest body in bytes (default 256 KiB); a larger alert drops
+    /// its evidence and cuts its texts to fit.
+    #[serde(default)]
+    pub max_bytes: Option<usize>,
+}
+
+impl Channel {
+    /// The largest body this channel takes, in bytes.
+    pub fn max_bytes(&self) -> usize {
+        match self.kind {
+            // Teams workflow webhooks refuse more than 28 KB.
+            ChannelKind::Teams => 28_000,
+            _ => self.max_bytes.unwrap_or(256 * 1024),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -93,6 +172,28 @@ pub enum ChannelKind {
     /// E-mail over SMTP (`url = "smtp://host:25"`, `"smtps://user:pass@host:465"`, or
     /// `"smtp://host:587?tls=required"` for STARTTLS): text and HTML.
     Email,
+    /// A Microsoft Teams workflow webhook ("Post to a channel when a webhook request is
+    /// received"): an Adaptive Card.
+    Teams,
+}
+
+/// How often a digest route's findings go out together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Digest {
+    /// At the start of each local hour.
+    Hourly,
+    /// Once a day at `notify.digest_at`.
+    Daily,
+}
+
+impl Digest {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Digest::Hourly => "hourly",
+            Digest::Daily => "daily",
+        }
+    }
 }
 
 /// Which findings go where. Empty lists match anything.
@@ -101,6 +202,8 @@ pub enum ChannelKind {
 pub struct Route {
     /// Only findings this severe or more.
     pub min_severity: Option<Severity>,
+    /// Only findings this severe or less (with `digest`: the low ones, batched).
+    pub max_severity: Option<Severity>,
     /// Only findings from these sources: `detection`, `guardduty`, `securityhub`, `health`,
     /// `registry`.
     pub sources: Vec<String>,
@@ -114,6 +217,8 @@ pub struct Route {
     pub accounts: Vec<String>,
     /// Channel names; `team` is the account's own channel.
     pub to: Vec<String>,
+    /// Collect the findings and send them together, hourly or daily, instead of one by one.
+    pub digest: Option<Digest>,
 }
 
 /// Where a finding comes from, by its rule id.

@@ -199,7 +199,7 @@ pub async fn send(http: &Http, channel: &Channel, row: &OutboxRow, now_ms: i64) 
                     error: "the e-mail sender stopped".into(),
                 })
         }
-        ChannelKind::Slack | ChannelKind::Webhook => {
+        ChannelKind::Slack | ChannelKind::Webhook | ChannelKind::Teams => {
             let Some(url) = &channel.url else {
                 return Outcome::Dead {
                     error: format!("channel {} has no url", channel.name),
@@ -313,6 +313,8 @@ pub struct DeliveryReport {
     pub dead: u64,
     /// Still pending when the pass ended (not yet due).
     pub pending: u64,
+    /// Of the pending, those held for quiet hours (not tried yet).
+    pub held: u64,
 }
 
 /// Sends every due message once; returns what happened. `now` is asked for the time before
@@ -370,12 +372,7 @@ pub async fn deliver_due(
             }
         }
     }
-    report.pending = store
-        .outbox_counts()?
-        .into_iter()
-        .find(|(s, _)| s == "pending")
-        .map(|(_, n)| n as u64)
-        .unwrap_or(0);
+    (report.pending, report.held) = store.outbox_pending(now())?;
     Ok(report)
 }
 

@@ -19,7 +19,7 @@ pub use ledger::{
     BatchCommit, FileRecord, FileState, LedgerObject, LiveFile, ObjectRecord, ObjectStatus, PendingFile,
     QuarantineEntry,
 };
-pub use outbox::{OutboxMessage, OutboxRow};
+pub use outbox::{AlertMark, DigestItem, DueAlert, DueDigest, OutboxMessage, OutboxRow};
 pub use registry::{BaselineRow, HistoryEntry, RegisteredAccount, SyncInfo};
 
 use std::path::Path;

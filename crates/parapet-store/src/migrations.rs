@@ -158,6 +158,22 @@ const STEPS: &[&str] = &[
         sent_ms INTEGER
      );
      CREATE INDEX outbox_due ON outbox (status, next_attempt_ms);",
+    // 5: quieter notifications. `told_ms` / `told_severity`: when a finding was last told and
+    // how severe it was then (a reopening within the throttle window is not told again unless
+    // more severe). `digest_items`: findings waiting for their channel's hourly or daily
+    // digest, which leaves them in one outbox message.
+    "ALTER TABLE findings ADD COLUMN told_ms INTEGER;
+     ALTER TABLE findings ADD COLUMN told_severity TEXT;
+     CREATE TABLE digest_items (
+        channel TEXT NOT NULL,
+        due_ms INTEGER NOT NULL,
+        period TEXT NOT NULL,
+        finding_id INTEGER NOT NULL REFERENCES findings (id),
+        alert_seq INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (channel, finding_id, alert_seq)
+     );
+     CREATE INDEX digest_items_due ON digest_items (due_ms);",
 ];
 
 pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<()> {

@@ -69,15 +69,22 @@ impl Receiver {
                     .unwrap_or(0);
                 let mut body = vec![0; len];
                 let _ = reader.read_exact(&mut body);
-                let (status, extra) = s
+                let (status, mut extra) = s
                     .lock()
                     .expect("script")
                     .get_mut(&path)
                     .and_then(VecDeque::pop_front)
                     .unwrap_or((200, Vec::new()));
-                std::thread::sleep(std::time::Duration::from_millis(
-                    d.load(std::sync::atomic::Ordering::Relaxed),
-                ));
+                // `x-test-delay-ms` in a scripted answer: take that long over this one.
+                let mut delay = d.load(std::sync::atomic::Ordering::Relaxed);
+                extra.retain(|(k, v)| match (k == "x-test-delay-ms", v.parse::<u64>()) {
+                    (true, Ok(ms)) => {
+                        delay = ms;
+                        false
+                    }
+                    _ => true,
+                });
+                std::thread::sleep(std::time::Duration::from_millis(delay));
                 let mut resp = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n");
                 for (k, v) in &extra {
                     resp.push_str(&format!("{k}: {v}\r\n"));
@@ -176,6 +183,8 @@ csv = "accounts.csv"
 fallback = "sec-info"
 max_attempts = 3
 retry_base_ms = 200
+# Every reopening told (the throttle has its own test).
+throttle_minutes = 0
 [[notify.channels]]
 name = "pay-alerts"
 kind = "slack"
@@ -631,4 +640,370 @@ fn mime_part(mail: &str, content_type: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn quiet_hours_digests_throttling_teams_cards_and_timeouts() {
+    let rx = Receiver::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        tmp.path().join("accounts.csv"),
+        "id,name,team,env,owner,ou,channel\n111122223333,payments-prod,payments,prod,pay@example.com,Root/Workloads/Prod,pay-teams\n",
+    )
+    .expect("csv");
+    let base = format!("http://127.0.0.1:{}", rx.port);
+    // Quiet hours around the current UTC hour: from an hour ago to two hours ahead.
+    let hour = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        / 3600)
+        % 24;
+    let quiet = format!("{:02}:00-{:02}:00", (hour + 23) % 24, (hour + 2) % 24);
+    let config = tmp.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"version = 1
+[accounts]
+csv = "accounts.csv"
+[notify]
+timezone = "UTC"
+quiet_hours = "{quiet}"
+timeout_secs = 1
+retry_base_ms = 200
+max_attempts = 5
+[[notify.channels]]
+name = "pay-teams"
+kind = "teams"
+url = "{base}/teams/pay"
+[[notify.channels]]
+name = "sec-digest"
+kind = "slack"
+url = "{base}/slack/digest"
+[[notify.routes]]
+min_severity = "medium"
+to = ["team"]
+[[notify.routes]]
+max_severity = "low"
+to = ["sec-digest"]
+digest = "daily"
+"#
+        ),
+    )
+    .expect("config");
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let failed_login = |id: &str, secs: u32| {
+        record(
+            "111122223333",
+            "ConsoleLogin",
+            id,
+            secs,
+            "Mozilla/5.0",
+            serde_json::json!({
+                "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333", "userName": "alice"},
+                "responseElements": {"ConsoleLogin": "Failure"},
+                "errorMessage": "Failed authentication",
+                "additionalEventData": {"MFAUsed": "No"}
+            }),
+        )
+    };
+    let records = vec![
+        // Root signs in: critical, told at once even in quiet hours.
+        record(
+            "111122223333",
+            "ConsoleLogin",
+            "q-1",
+            1,
+            "Mozilla/5.0 [x](http://evil.example)",
+            serde_json::json!({}),
+        ),
+        // A security group opened: medium, held until quiet hours end.
+        record(
+            "111122223333",
+            "AuthorizeSecurityGroupIngress",
+            "q-2",
+            2,
+            "aws-cli/2",
+            serde_json::json!({
+                "eventSource": "ec2.amazonaws.com",
+                "eventType": "AwsApiCall",
+                "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/dev", "accountId": "111122223333", "userName": "dev"},
+                "requestParameters": {"groupId": "sg-1"},
+                "responseElements": {"_return": true}
+            }),
+        ),
+        // A failed sign-in: low, into the daily digest.
+        failed_login("q-3", 3),
+    ];
+    std::fs::write(
+        src.join("111122223333_CloudTrail_us-east-1_20261110T1000Z_q.json"),
+        serde_json::json!({ "Records": records }).to_string(),
+    )
+    .expect("write");
+    let data = tmp.path().join("data");
+    let cli = || {
+        let mut c = parapet();
+        c.arg("-c").arg(&config).arg("--data-dir").arg(&data);
+        c
+    };
+    // Teams takes 1.5 s over the first answer: longer than the 1 s timeout.
+    rx.answer(
+        "/teams/pay",
+        vec![(200, vec![("x-test-delay-ms".into(), "1500".into())])],
+    );
+    ok(cli().args(["--quiet", "ingest"]).arg(&src));
+    let out = ok(cli().args(["notify", "send", "--until-empty", "--json"]));
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    // Ingest queued them. Held: the root usage (high) and the security group (medium) alerts.
+    assert_eq!(report["delivery"]["pending"], 2, "{report}");
+    assert_eq!(report["delivery"]["held"], 2, "{report}");
+    assert_eq!(report["delivery"]["dead"], 0, "{report}");
+
+    // The critical alert reached Teams as an Adaptive Card, after a timeout and a retry with
+    // the same idempotency key.
+    let teams: Vec<Received> = rx
+        .received()
+        .into_iter()
+        .filter(|r| r.path == "/teams/pay")
+        .collect();
+    assert_eq!(teams.len(), 2, "{teams:#?}");
+    assert_eq!(
+        teams[0].headers["idempotency-key"],
+        teams[1].headers["idempotency-key"]
+    );
+    let sent = outbox(&data, &config, "sent");
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(sent[0]["attempts"], 2, "one timeout, then taken");
+    let card: serde_json::Value = serde_json::from_str(&teams[1].body).expect("json");
+    assert_eq!(
+        card["attachments"][0]["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    let text = card["attachments"][0]["content"]["body"].to_string();
+    assert!(
+        text.contains("payments-prod") && text.contains("Root console sign-in"),
+        "{text}"
+    );
+    // The user agent's Markdown link arrives escaped, as text.
+    assert!(text.contains(r"\\[x\\]\\(http://evil.example\\)"), "{text}");
+
+    // The others wait for the end of quiet hours.
+    let pending = outbox(&data, &config, "pending");
+    assert_eq!(pending.len(), 2);
+    let end = format!("T{:02}:00:00Z", (hour + 2) % 24);
+    for p in &pending {
+        assert!(
+            p["next_attempt"].as_str().unwrap_or_default().ends_with(&end),
+            "{pending:#?}"
+        );
+        assert_eq!(p["attempts"], 0);
+    }
+
+    // The digest goes at 09:00, or now when asked, with the account's name.
+    ok(cli().args(["notify", "send", "--digests-now", "--until-empty"]));
+    let digests: Vec<Received> = rx
+        .received()
+        .into_iter()
+        .filter(|r| r.path == "/slack/digest")
+        .collect();
+    assert_eq!(digests.len(), 1);
+    let body = &digests[0].body;
+    assert!(
+        body.contains("daily digest: 1 finding")
+            && body.contains("Console sign-in failed")
+            && body.contains("payments-prod (111122223333), team payments"),
+        "{body}"
+    );
+    assert!(digests[0].headers["idempotency-key"].starts_with("d.daily."));
+
+    // Root signs in again after the finding was resolved: reopened, but within the hour's
+    // throttle and no more severe, so not told again.
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&ok(cli().args([
+        "findings",
+        "list",
+        "--json",
+        "--rule",
+        "aws.root_console_login",
+    ])))
+    .expect("json");
+    let id = findings[0]["id"].as_i64().expect("id").to_string();
+    ok(cli().args(["findings", "resolve", &id, "-m", "it was us"]));
+    let messages = |cli: &mut std::process::Command| -> usize {
+        let out = ok(cli.args(["notify", "list", "--json", "--limit", "1000"]));
+        serde_json::from_str::<Vec<serde_json::Value>>(&out)
+            .expect("json")
+            .len()
+    };
+    let before = messages(&mut cli());
+    std::fs::write(
+        src.join("111122223333_CloudTrail_us-east-1_20261110T1005Z_r.json"),
+        serde_json::json!({ "Records": [record("111122223333", "ConsoleLogin", "q-4", 9, "Mozilla/5.0", serde_json::json!({}))] }).to_string(),
+    )
+    .expect("write");
+    ok(cli().args(["--quiet", "ingest"]).arg(&src));
+    // (ingest queues: the reopening was passed over there.)
+    assert_eq!(messages(&mut cli()), before);
+    let reopened: Vec<serde_json::Value> = serde_json::from_str(&ok(cli().args([
+        "findings",
+        "list",
+        "--json",
+        "--rule",
+        "aws.root_console_login",
+    ])))
+    .expect("json");
+    assert_eq!(reopened[0]["status"], "new", "{reopened:#?}");
+}
+
+/// On moto: an EventBridge rule sends GuardDuty, Security Hub and AWS Health events to a queue,
+/// and `PutEvents` publishes one sample of each (prints the queue URL).
+const EVENTBRIDGE: &str = r#"
+import sys, json, boto3
+endpoint, gd, sh, health = sys.argv[1:5]
+kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+sqs, events = boto3.client("sqs", **kw), boto3.client("events", **kw)
+url = sqs.create_queue(QueueName="security-events")["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+events.put_rule(Name="to-parapet", EventPattern=json.dumps({"source": ["aws.guardduty", "aws.securityhub", "aws.health"]}))
+events.put_targets(Rule="to-parapet", Targets=[{"Id": "queue", "Arn": arn}])
+health_event = json.loads(open(health).readline())
+# moto's EventBridge leaves `account` out of the envelope it delivers; AWS Health's own
+# `affectedAccount` names the account as it does in real events.
+health_event["detail"].setdefault("affectedAccount", health_event["account"])
+r = events.put_events(Entries=[
+    {"Source": "aws.guardduty", "DetailType": "GuardDuty Finding", "Detail": open(gd).read()},
+    {"Source": "aws.securityhub", "DetailType": "Security Hub Findings - Imported",
+     "Detail": json.dumps({"findings": [json.load(open(sh))]})},
+    {"Source": "aws.health", "DetailType": "AWS Health Event", "Detail": json.dumps(health_event["detail"])},
+])
+assert r["FailedEntryCount"] == 0, r
+print(url)
+"#;
+
+#[test]
+fn managed_findings_live_from_eventbridge_reach_their_teams_with_the_account_name() {
+    let rx = Receiver::start();
+    let moto = crate::support::Moto::start();
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    let sample = |p: &str| testdata.join(p).to_str().expect("utf8").to_string();
+    let url = crate::support::python(
+        EVENTBRIDGE,
+        &[
+            &moto.endpoint,
+            &sample("guardduty/guardduty_ec2_event.json"),
+            &sample("securityhub/asr/simtest/simdata/afsbp-rds.1.json"),
+            &sample("health/health_events.ndjson"),
+        ],
+    )
+    .trim()
+    .to_string();
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        tmp.path().join("accounts.csv"),
+        "id,name,team,env,owner,ou,channel\n123456789012,payments-prod,payments,prod,pay@example.com,Root/Workloads/Prod,pay-alerts\n111111111111,platform-lab,platform,dev,plat@example.com,Root/Sandbox,plat-alerts\n",
+    )
+    .expect("csv");
+    let base = format!("http://127.0.0.1:{}", rx.port);
+    // No routes: the defaults (medium and above to the team; BLEA's `critical` channel).
+    let config = tmp.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"version = 1
+[accounts]
+csv = "accounts.csv"
+[[notify.channels]]
+name = "pay-alerts"
+kind = "slack"
+url = "{base}/slack/pay"
+[[notify.channels]]
+name = "plat-alerts"
+kind = "webhook"
+url = "{base}/hook/plat"
+[[notify.channels]]
+name = "critical"
+kind = "slack"
+url = "{base}/slack/critical"
+"#
+        ),
+    )
+    .expect("config");
+    let data = tmp.path().join("data");
+    let cli = || {
+        let mut c = moto.parapet();
+        c.arg("-c").arg(&config).arg("--data-dir").arg(&data);
+        c
+    };
+    let out = ok(cli().args([
+        "ingest",
+        "--follow",
+        "--sqs",
+        &url,
+        "--wait",
+        "2",
+        "--visibility",
+        "30",
+        "--rounds",
+        "2",
+        "--json",
+    ]));
+    assert!(
+        out.contains("\"deleted\":3") || out.contains("\"deleted\": 3"),
+        "{out}"
+    );
+    let out = ok(cli().args(["notify", "send", "--until-empty", "--json"]));
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        report["delivery"]["sent"],
+        4,
+        "{report}\n{:#?}",
+        rx.received()
+            .iter()
+            .map(|r| (&r.path, &r.body))
+            .collect::<Vec<_>>()
+    );
+
+    let got = rx.received();
+    let at = |path: &str| -> Vec<String> {
+        got.iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.body.clone())
+            .collect()
+    };
+    // GuardDuty (medium) and Health (issue: high) in payments-prod reach the payments channel.
+    let pay = at("/slack/pay");
+    assert_eq!(pay.len(), 2, "{pay:#?}");
+    assert!(
+        pay.iter().all(|b| b.contains("payments-prod (123456789012)")),
+        "{pay:#?}"
+    );
+    assert!(pay.iter().any(|b| b.contains("guardduty.")), "{pay:#?}");
+    assert!(
+        pay.iter()
+            .any(|b| b.contains("AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED")),
+        "{pay:#?}"
+    );
+    // Security Hub's critical RDS.1 in the platform account: the platform team's webhook, and
+    // the BLEA-style critical channel.
+    let plat = at("/hook/plat");
+    assert_eq!(plat.len(), 1, "{plat:#?}");
+    let doc: serde_json::Value = serde_json::from_str(&plat[0]).expect("json");
+    assert_eq!(doc["account"]["name"], "platform-lab");
+    assert_eq!(doc["account"]["team"], "platform");
+    assert_eq!(doc["finding"]["severity"], "critical");
+    assert!(
+        doc["finding"]["rule_id"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("securityhub."),
+        "{doc}"
+    );
+    let critical = at("/slack/critical");
+    assert_eq!(critical.len(), 1, "{critical:#?}");
+    assert!(
+        critical[0].contains("platform-lab (111111111111)"),
+        "{}",
+        critical[0]
+    );
 }
