@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -152,32 +153,91 @@ fn record(
     r
 }
 
-fn outbox(data: &Path, config: &Path, status: &str) -> Vec<serde_json::Value> {
-    let out = ok(parapet()
-        .arg("-c")
-        .arg(config)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["notify", "list", "--json", "--limit", "1000", "--status", status]));
-    serde_json::from_str(&out).expect("outbox json")
+/// A test's folder: its config (`parapet.toml`), `accounts.csv`, CloudTrail files under `src`
+/// and the data folder.
+struct Setup {
+    tmp: tempfile::TempDir,
+    config: PathBuf,
+    data: PathBuf,
+    src: PathBuf,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (config, data, src) = (
+            tmp.path().join("parapet.toml"),
+            tmp.path().join("data"),
+            tmp.path().join("src"),
+        );
+        std::fs::create_dir_all(&src).expect("mkdir");
+        Setup {
+            tmp,
+            config,
+            data,
+            src,
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Writes the config: `version = 1` and `text`.
+    fn config(&self, text: &str) {
+        std::fs::write(&self.config, format!("version = 1\n{text}")).expect("config");
+    }
+
+    /// Writes `accounts.csv` with these rows under the header
+    /// `id,name,team,env,owner,ou,channel`.
+    fn accounts(&self, rows: &[&str]) {
+        let mut csv = String::from("id,name,team,env,owner,ou,channel\n");
+        for r in rows {
+            csv.push_str(r);
+            csv.push('\n');
+        }
+        std::fs::write(self.dir().join("accounts.csv"), csv).expect("csv");
+    }
+
+    /// Writes a CloudTrail file of `records` into `src`.
+    fn logs(&self, file: &str, records: &[serde_json::Value]) {
+        std::fs::write(
+            self.src.join(file),
+            serde_json::json!({ "Records": records }).to_string(),
+        )
+        .expect("write");
+    }
+
+    /// `base` (parapet, or parapet on moto) with this config and data folder.
+    fn on(&self, mut base: Command) -> Command {
+        base.arg("-c").arg(&self.config).arg("--data-dir").arg(&self.data);
+        base
+    }
+
+    fn cli(&self) -> Command {
+        self.on(parapet())
+    }
+
+    /// The outbox's messages in one state.
+    fn outbox(&self, status: &str) -> Vec<serde_json::Value> {
+        let out = ok(self
+            .cli()
+            .args(["notify", "list", "--json", "--limit", "1000", "--status", status]));
+        serde_json::from_str(&out).expect("outbox json")
+    }
 }
 
 #[test]
 fn findings_reach_their_team_channels_once_each_through_retries_and_rate_limits() {
     let rx = Receiver::start();
-    let tmp = tempfile::tempdir().expect("tmp");
-    std::fs::write(
-        tmp.path().join("accounts.csv"),
-        "id,name,team,env,owner,ou,channel\n111122223333,payments-prod,payments,prod,pay@example.com,Root/Workloads/Prod,pay-alerts\n444455556666,lab,research,dev,lab@example.com,Root/Sandbox,no-such-channel\n",
-    )
-    .expect("csv");
+    let st = Setup::new();
+    st.accounts(&[
+        "111122223333,payments-prod,payments,prod,pay@example.com,Root/Workloads/Prod,pay-alerts",
+        "444455556666,lab,research,dev,lab@example.com,Root/Sandbox,no-such-channel",
+    ]);
     let base = format!("http://127.0.0.1:{}", rx.port);
-    let config = tmp.path().join("parapet.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"version = 1
-[accounts]
+    st.config(&format!(
+        r#"[accounts]
 csv = "accounts.csv"
 [notify]
 fallback = "sec-info"
@@ -209,11 +269,7 @@ to = ["team"]
 min_severity = "critical"
 to = ["siem", "audit"]
 "#
-        ),
-    )
-    .expect("config");
-    let src = tmp.path().join("src");
-    std::fs::create_dir_all(&src).expect("mkdir");
+    ));
     let agent = "Mozilla/5.0 <!channel> <script>alert(1)</script>";
     let records = vec![
         // Root signs in to payments-prod: critical (team, siem, audit) and root usage (high, team).
@@ -242,23 +298,16 @@ to = ["siem", "audit"]
             }),
         ),
     ];
-    std::fs::write(
-        src.join("111122223333_CloudTrail_us-east-1_20261110T1000Z_n.json"),
-        serde_json::json!({ "Records": records }).to_string(),
-    )
-    .expect("write");
-    let data = tmp.path().join("data");
-    // parapet with this test's config and data folder.
-    let cli = || {
-        let mut c = parapet();
-        c.arg("-c").arg(&config).arg("--data-dir").arg(&data);
-        c
-    };
+    st.logs(
+        "111122223333_CloudTrail_us-east-1_20261110T1000Z_n.json",
+        &records,
+    );
+    let cli = || st.cli();
     rx.answer("/slack/pay", vec![(500, vec![])]);
     rx.answer("/hook", vec![(429, vec![("Retry-After".into(), "1".into())])]);
-    ok(cli().args(["--quiet", "ingest"]).arg(&src));
+    ok(cli().args(["--quiet", "ingest"]).arg(&st.src));
     // Ingest queued the messages; nothing is sent yet.
-    let pending = outbox(&data, &config, "pending");
+    let pending = st.outbox("pending");
     let mut per_channel: BTreeMap<String, usize> = BTreeMap::new();
     for m in &pending {
         *per_channel
@@ -281,7 +330,7 @@ to = ["siem", "audit"]
     let report: serde_json::Value = serde_json::from_str(&out).expect("send json");
     assert_eq!(report["delivery"]["pending"], 0, "{report}");
     assert_eq!(report["delivery"]["dead"], 0, "{report}");
-    assert_eq!(outbox(&data, &config, "sent").len(), 5);
+    assert_eq!(st.outbox("sent").len(), 5);
 
     let got = rx.received();
     // Every key was taken (2xx) exactly once, and they are the outbox's keys.
@@ -347,7 +396,7 @@ to = ["siem", "audit"]
     assert_eq!(info.len(), 1);
     assert!(info[0].body.contains("lab (444455556666)"), "{}", info[0].body);
     // The file channel holds the critical alert as a JSON line.
-    let lines = std::fs::read_to_string(tmp.path().join("out/notifications.jsonl")).expect("file channel");
+    let lines = std::fs::read_to_string(st.dir().join("out/notifications.jsonl")).expect("file channel");
     assert_eq!(lines.lines().count(), 1);
 
     // Running again tells nothing new.
@@ -384,19 +433,15 @@ to = ["siem", "audit"]
     .expect("json");
     let id = findings[0]["id"].as_i64().expect("id").to_string();
     ok(cli().args(["findings", "resolve", &id, "-m", "closed the group"]));
-    std::fs::write(
-        src.join("111122223333_CloudTrail_us-east-1_20261110T1005Z_m.json"),
-        serde_json::json!({ "Records": more }).to_string(),
-    )
-    .expect("write");
-    ok(cli().args(["--quiet", "ingest"]).arg(&src));
+    st.logs("111122223333_CloudTrail_us-east-1_20261110T1005Z_m.json", &more);
+    ok(cli().args(["--quiet", "ingest"]).arg(&st.src));
     let out = run(cli().args(["notify", "send", "--until-empty", "--json"]));
     assert_eq!(
         out.status.code(),
         Some(3),
         "a dead message makes the exit code say so"
     );
-    let dead = outbox(&data, &config, "dead");
+    let dead = st.outbox("dead");
     assert_eq!(dead.len(), 1, "{dead:#?}");
     assert_eq!(dead[0]["attempts"], 3);
     assert!(dead[0]["last_error"].as_str().unwrap_or_default().contains("500"));
@@ -406,27 +451,20 @@ to = ["siem", "audit"]
         .contains(".a2."));
     ok(cli().args(["notify", "retry", "--all"]));
     ok(cli().args(["notify", "send", "--until-empty"]));
-    assert!(outbox(&data, &config, "dead").is_empty());
-    assert_eq!(outbox(&data, &config, "sent").len(), 6);
+    assert!(st.outbox("dead").is_empty());
+    assert_eq!(st.outbox("sent").len(), 6);
 }
 
 #[test]
 fn a_sender_killed_with_messages_in_flight_loses_none_when_started_again() {
     let rx = Receiver::start();
     rx.delay_ms.store(300, std::sync::atomic::Ordering::Relaxed);
-    let tmp = tempfile::tempdir().expect("tmp");
-    let config = tmp.path().join("parapet.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "version = 1\n[notify]\nfallback = \"hook\"\n[[notify.channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\n",
-            rx.port
-        ),
-    )
-    .expect("config");
+    let st = Setup::new();
+    st.config(&format!(
+        "[notify]\nfallback = \"hook\"\n[[notify.channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\n",
+        rx.port
+    ));
     // Twelve accounts, a root sign-in each: twelve findings, twelve messages.
-    let src = tmp.path().join("src");
-    std::fs::create_dir_all(&src).expect("mkdir");
     let records: Vec<serde_json::Value> = (0..12)
         .map(|i| {
             let account = format!("1000000000{i:02}");
@@ -440,19 +478,13 @@ fn a_sender_killed_with_messages_in_flight_loses_none_when_started_again() {
             )
         })
         .collect();
-    std::fs::write(
-        src.join("100000000000_CloudTrail_us-east-1_20261110T1000Z_k.json"),
-        serde_json::json!({ "Records": records }).to_string(),
-    )
-    .expect("write");
-    let data = tmp.path().join("data");
-    let cli = || {
-        let mut c = parapet();
-        c.arg("-c").arg(&config).arg("--data-dir").arg(&data);
-        c
-    };
-    ok(cli().args(["--quiet", "ingest"]).arg(&src));
-    let queued = outbox(&data, &config, "pending");
+    st.logs(
+        "100000000000_CloudTrail_us-east-1_20261110T1000Z_k.json",
+        &records,
+    );
+    let cli = || st.cli();
+    ok(cli().args(["--quiet", "ingest"]).arg(&st.src));
+    let queued = st.outbox("pending");
     let keys: std::collections::BTreeSet<String> = queued
         .iter()
         .map(|m| m["idempotency_key"].as_str().unwrap_or_default().to_string())
@@ -474,7 +506,7 @@ fn a_sender_killed_with_messages_in_flight_loses_none_when_started_again() {
     // Started again, it sends the rest.
     rx.delay_ms.store(0, std::sync::atomic::Ordering::Relaxed);
     ok(cli().args(["--quiet", "notify", "send", "--until-empty"]));
-    assert!(outbox(&data, &config, "pending").is_empty());
+    assert!(st.outbox("pending").is_empty());
     // Every key arrived; a receiver that drops repeated keys processes each exactly once, and
     // the only repeats are the messages in flight when the sender died.
     let got = rx.received();
@@ -546,19 +578,12 @@ impl Drop for SmtpServer {
 
 #[test]
 fn alerts_reach_a_real_smtp_server_as_text_and_escaped_html() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let smtp = SmtpServer::start(tmp.path());
-    let config = tmp.path().join("parapet.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "version = 1\n[notify]\nfallback = \"mail\"\n[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nurl = \"smtp://127.0.0.1:{}\"\nfrom = \"parapet@example.com\"\nto = [\"secops@example.com\", \"oncall@example.com\"]\n",
-            smtp.port
-        ),
-    )
-    .expect("config");
-    let src = tmp.path().join("src");
-    std::fs::create_dir_all(&src).expect("mkdir");
+    let st = Setup::new();
+    let smtp = SmtpServer::start(st.dir());
+    st.config(&format!(
+        "[notify]\nfallback = \"mail\"\n[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nurl = \"smtp://127.0.0.1:{}\"\nfrom = \"parapet@example.com\"\nto = [\"secops@example.com\", \"oncall@example.com\"]\n",
+        smtp.port
+    ));
     // The principal's name carries markup: it is in the finding's summary.
     let records = vec![record(
         "777788889999",
@@ -571,20 +596,14 @@ fn alerts_reach_a_real_smtp_server_as_text_and_escaped_html() {
             "additionalEventData": {"MFAUsed": "No"}
         }),
     )];
-    std::fs::write(
-        src.join("777788889999_CloudTrail_us-east-1_20261110T1000Z_m.json"),
-        serde_json::json!({ "Records": records }).to_string(),
-    )
-    .expect("write");
-    let data = tmp.path().join("data");
-    let cli = || {
-        let mut c = parapet();
-        c.arg("-c").arg(&config).arg("--data-dir").arg(&data);
-        c
-    };
-    ok(cli().args(["--quiet", "ingest"]).arg(&src));
+    st.logs(
+        "777788889999_CloudTrail_us-east-1_20261110T1000Z_m.json",
+        &records,
+    );
+    let cli = || st.cli();
+    ok(cli().args(["--quiet", "ingest"]).arg(&st.src));
     ok(cli().args(["--quiet", "notify", "send", "--until-empty"]));
-    let sent = outbox(&data, &config, "sent");
+    let sent = st.outbox("sent");
     assert!(!sent.is_empty());
     let start = Instant::now();
     while smtp.messages().len() < sent.len() && start.elapsed().as_secs() < 10 {
@@ -645,12 +664,8 @@ fn mime_part(mail: &str, content_type: &str) -> String {
 #[test]
 fn quiet_hours_digests_throttling_teams_cards_and_timeouts() {
     let rx = Receiver::start();
-    let tmp = tempfile::tempdir().expect("tmp");
-    std::fs::write(
-        tmp.path().join("accounts.csv"),
-        "id,name,team,env,owner,ou,channel\n111122223333,payments-prod,payments,prod,pay@example.com,Root/Workloads/Prod,pay-teams\n",
-    )
-    .expect("csv");
+    let st = Setup::new();
+    st.accounts(&["111122223333,payments-prod,payments,prod,pay@example.com,Root/Workloads/Prod,pay-teams"]);
     let base = format!("http://127.0.0.1:{}", rx.port);
     // Quiet hours around the current UTC hour: from an hour ago to two hours ahead.
     let hour = (std::time::SystemTime::now()
@@ -660,12 +675,8 @@ fn quiet_hours_digests_throttling_teams_cards_and_timeouts() {
         / 3600)
         % 24;
     let quiet = format!("{:02}:00-{:02}:00", (hour + 23) % 24, (hour + 2) % 24);
-    let config = tmp.path().join("parapet.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"version = 1
-[accounts]
+    st.config(&format!(
+        r#"[accounts]
 csv = "accounts.csv"
 [notify]
 timezone = "UTC"
@@ -689,11 +700,7 @@ max_severity = "low"
 to = ["sec-digest"]
 digest = "daily"
 "#
-        ),
-    )
-    .expect("config");
-    let src = tmp.path().join("src");
-    std::fs::create_dir_all(&src).expect("mkdir");
+    ));
     let failed_login = |id: &str, secs: u32| {
         record(
             "111122223333",
@@ -737,23 +744,17 @@ digest = "daily"
         // A failed sign-in: low, into the daily digest.
         failed_login("q-3", 3),
     ];
-    std::fs::write(
-        src.join("111122223333_CloudTrail_us-east-1_20261110T1000Z_q.json"),
-        serde_json::json!({ "Records": records }).to_string(),
-    )
-    .expect("write");
-    let data = tmp.path().join("data");
-    let cli = || {
-        let mut c = parapet();
-        c.arg("-c").arg(&config).arg("--data-dir").arg(&data);
-        c
-    };
+    st.logs(
+        "111122223333_CloudTrail_us-east-1_20261110T1000Z_q.json",
+        &records,
+    );
+    let cli = || st.cli();
     // Teams takes 1.5 s over the first answer: longer than the 1 s timeout.
     rx.answer(
         "/teams/pay",
         vec![(200, vec![("x-test-delay-ms".into(), "1500".into())])],
     );
-    ok(cli().args(["--quiet", "ingest"]).arg(&src));
+    ok(cli().args(["--quiet", "ingest"]).arg(&st.src));
     let out = ok(cli().args(["notify", "send", "--until-empty", "--json"]));
     let report: serde_json::Value = serde_json::from_str(&out).expect("json");
     // Ingest queued them. Held: the root usage (high) and the security group (medium) alerts.
@@ -773,7 +774,7 @@ digest = "daily"
         teams[0].headers["idempotency-key"],
         teams[1].headers["idempotency-key"]
     );
-    let sent = outbox(&data, &config, "sent");
+    let sent = st.outbox("sent");
     assert_eq!(sent.len(), 1, "{sent:#?}");
     assert_eq!(sent[0]["attempts"], 2, "one timeout, then taken");
     let card: serde_json::Value = serde_json::from_str(&teams[1].body).expect("json");
@@ -790,7 +791,7 @@ digest = "daily"
     assert!(text.contains(r"\\[x\\]\\(http://evil.example\\)"), "{text}");
 
     // The others wait for the end of quiet hours.
-    let pending = outbox(&data, &config, "pending");
+    let pending = st.outbox("pending");
     assert_eq!(pending.len(), 2);
     let end = format!("T{:02}:00:00Z", (hour + 2) % 24);
     for p in &pending {
@@ -837,12 +838,18 @@ digest = "daily"
             .len()
     };
     let before = messages(&mut cli());
-    std::fs::write(
-        src.join("111122223333_CloudTrail_us-east-1_20261110T1005Z_r.json"),
-        serde_json::json!({ "Records": [record("111122223333", "ConsoleLogin", "q-4", 9, "Mozilla/5.0", serde_json::json!({}))] }).to_string(),
-    )
-    .expect("write");
-    ok(cli().args(["--quiet", "ingest"]).arg(&src));
+    st.logs(
+        "111122223333_CloudTrail_us-east-1_20261110T1005Z_r.json",
+        &[record(
+            "111122223333",
+            "ConsoleLogin",
+            "q-4",
+            9,
+            "Mozilla/5.0",
+            serde_json::json!({}),
+        )],
+    );
+    ok(cli().args(["--quiet", "ingest"]).arg(&st.src));
     // (ingest queues: the reopening was passed over there.)
     assert_eq!(messages(&mut cli()), before);
     let reopened: Vec<serde_json::Value> = serde_json::from_str(&ok(cli().args([
@@ -898,20 +905,15 @@ fn managed_findings_live_from_eventbridge_reach_their_teams_with_the_account_nam
     )
     .trim()
     .to_string();
-    let tmp = tempfile::tempdir().expect("tmp");
-    std::fs::write(
-        tmp.path().join("accounts.csv"),
-        "id,name,team,env,owner,ou,channel\n123456789012,payments-prod,payments,prod,pay@example.com,Root/Workloads/Prod,pay-alerts\n111111111111,platform-lab,platform,dev,plat@example.com,Root/Sandbox,plat-alerts\n",
-    )
-    .expect("csv");
+    let st = Setup::new();
+    st.accounts(&[
+        "123456789012,payments-prod,payments,prod,pay@example.com,Root/Workloads/Prod,pay-alerts",
+        "111111111111,platform-lab,platform,dev,plat@example.com,Root/Sandbox,plat-alerts",
+    ]);
     let base = format!("http://127.0.0.1:{}", rx.port);
     // No routes: the defaults (medium and above to the team; BLEA's `critical` channel).
-    let config = tmp.path().join("parapet.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"version = 1
-[accounts]
+    st.config(&format!(
+        r#"[accounts]
 csv = "accounts.csv"
 [[notify.channels]]
 name = "pay-alerts"
@@ -926,15 +928,8 @@ name = "critical"
 kind = "slack"
 url = "{base}/slack/critical"
 "#
-        ),
-    )
-    .expect("config");
-    let data = tmp.path().join("data");
-    let cli = || {
-        let mut c = moto.parapet();
-        c.arg("-c").arg(&config).arg("--data-dir").arg(&data);
-        c
-    };
+    ));
+    let cli = || st.on(moto.parapet());
     let out = ok(cli().args([
         "ingest",
         "--follow",
