@@ -233,6 +233,8 @@ async fn trails(config: &SdkConfig) -> Probe<Vec<Trail>> {
             multi_region: t.is_multi_region_trail().unwrap_or(false),
             organization: t.is_organization_trail().unwrap_or(false),
             logging,
+            log_file_validation: t.log_file_validation_enabled().unwrap_or(false),
+            kms_key_id: t.kms_key_id().map(str::to_string),
         });
     }
     Probe::Read(out)

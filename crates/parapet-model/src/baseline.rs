@@ -74,7 +74,7 @@ impl fmt::Display for Control {
 }
 
 /// The outcome of reading one thing from AWS.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome", content = "value")]
 pub enum Probe<T> {
     Read(T),
@@ -84,28 +84,34 @@ pub enum Probe<T> {
     NotChecked,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Trail {
     pub name: String,
     pub home_region: String,
     pub multi_region: bool,
     pub organization: bool,
     pub logging: bool,
+    /// Log file integrity validation (digest files).
+    #[serde(default)]
+    pub log_file_validation: bool,
+    /// The KMS key the logs are encrypted with (SSE-KMS), if any.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Recorder {
     pub name: String,
     pub recording: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Detector {
     pub id: String,
     pub enabled: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Analyzer {
     pub name: String,
     /// `ACCOUNT`, `ORGANIZATION`, or an unused-access type.
@@ -114,7 +120,7 @@ pub struct Analyzer {
 }
 
 /// Account-level S3 Block Public Access; `None` when the account has no configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BlockPublicAccess {
     pub block_public_acls: bool,
     pub ignore_public_acls: bool,
@@ -132,7 +138,7 @@ impl BlockPublicAccess {
 }
 
 /// Everything read about one account in one region.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RegionFacts {
     pub account_id: AccountId,
     pub region: String,

@@ -14,8 +14,10 @@ pub mod finding;
 pub mod flow;
 pub mod health;
 pub mod insight;
+pub mod inventory;
 pub mod notify;
 pub mod org;
+pub mod posture;
 pub mod time;
 
 pub use account::{Account, AccountDirectory, AccountId, AccountStatus, AccountsCsvError};

@@ -336,6 +336,8 @@ mod tests {
             multi_region: true,
             organization: true,
             logging: true,
+            log_file_validation: true,
+            kms_key_id: None,
         }]);
         let mut audit = facts("222222222222", "eu-west-1");
         audit.access_analyzers = Probe::Read(vec![Analyzer {
@@ -371,6 +373,8 @@ mod tests {
             multi_region: false,
             organization: false,
             logging: true,
+            log_file_validation: true,
+            kms_key_id: None,
         }]);
         a.guardduty_detectors = Probe::Read(vec![Detector {
             id: "d9".into(),
