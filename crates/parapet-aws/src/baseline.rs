@@ -137,7 +137,7 @@ where
     crate::api_error(call, err).to_string()
 }
 
-async fn read_region(
+pub(crate) async fn read_region(
     config: &SdkConfig,
     account: AccountId,
     region: &str,

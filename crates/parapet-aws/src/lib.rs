@@ -4,16 +4,19 @@
 //! This is the only crate that links the AWS SDK: its types never leave it. It provides
 //! [`S3Store`] (the `ObjectStore` port over S3), [`SqsQueue`] (the `MessageQueue` port),
 //! [`read_organization`] (Organizations into an `OrgSnapshot`), and [`read_baseline`] (each
-//! account × region's baseline through STS `AssumeRole`, [`AccessSettings`]).
+//! account × region's baseline through STS `AssumeRole`, [`AccessSettings`]), and
+//! [`read_inventory`] (what the posture checks look at, through the same roles).
 
 mod access;
 mod baseline;
+mod inventory;
 mod org;
 mod s3;
 mod sqs;
 
 pub use access::{role_arn, AccessError, AccessSettings, SessionStats};
 pub use baseline::{read_baseline, BaselineRead, Progress};
+pub use inventory::{read_inventory, InventoryRead};
 pub use org::read_organization;
 pub use s3::{S3Location, S3Store};
 pub use sqs::SqsQueue;

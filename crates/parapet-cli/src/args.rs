@@ -52,6 +52,52 @@ pub enum Command {
     Findings(FindingsArgs),
     /// Notifications: send the queue, list it, retry dead messages, test a channel, preview.
     Notify(NotifyArgs),
+    /// Posture: run the checks on every account, scores per account / OU / organisation.
+    Posture(PostureArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PostureArgs {
+    #[command(subcommand)]
+    pub command: PostureCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PostureCommand {
+    /// Read every selected account through its role, run the checks, store the verdicts and
+    /// the day's scores, and turn failures into findings (fixed ones are resolved).
+    Scan {
+        #[command(flatten)]
+        filter: AccountFilterArgs,
+        /// Regions to read (default: `posture.regions`, else `accounts.regions`).
+        #[arg(long = "region", value_delimiter = ',')]
+        regions: Vec<String>,
+        /// Judge inventories saved earlier (a JSON array, as `--save` writes) instead of
+        /// reading AWS.
+        #[arg(long, conflicts_with = "regions")]
+        from: Option<PathBuf>,
+        /// Also write the inventories read to this file.
+        #[arg(long)]
+        save: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The last scan: scores, failing checks, what changed since the day before.
+    Show {
+        /// Only this account (id or name).
+        #[arg(long)]
+        account: Option<String>,
+        /// Every verdict, passes included (default: failures).
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every check, with its controls and severity.
+    Checks {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]

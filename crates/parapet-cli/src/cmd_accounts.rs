@@ -195,7 +195,10 @@ fn find<'a>(registry: &'a [RegisteredAccount], key: &str) -> Result<&'a Register
         .with_context(|| format!("no account with id or name {key:?} in the registry"))
 }
 
-fn select(registry: &[RegisteredAccount], f: &AccountFilterArgs) -> Result<Vec<RegisteredAccount>> {
+pub(crate) fn select(
+    registry: &[RegisteredAccount],
+    f: &AccountFilterArgs,
+) -> Result<Vec<RegisteredAccount>> {
     let mut tags = Vec::new();
     for t in &f.tags {
         let (k, v) = t
@@ -240,24 +243,31 @@ fn select(registry: &[RegisteredAccount], f: &AccountFilterArgs) -> Result<Vec<R
 }
 
 /// Prints rows as aligned columns.
-fn print_table(header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in rows {
         for (w, c) in widths.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let mut line = |cells: Vec<&str>| {
         let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        writeln!(out, "{}", padded.join("  ").trim_end())
     };
-    line(header.to_vec());
+    // A reader that went away (`| head`) ends the table, quietly.
+    if line(header.to_vec()).is_err() {
+        return;
+    }
     for r in rows {
-        line(r.iter().map(String::as_str).collect());
+        if line(r.iter().map(String::as_str).collect()).is_err() {
+            return;
+        }
     }
 }
 

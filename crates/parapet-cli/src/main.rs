@@ -10,6 +10,7 @@ mod cmd_ingest;
 mod cmd_init;
 mod cmd_lake;
 mod cmd_notify;
+mod cmd_posture;
 mod cmd_query;
 mod cmd_simulate;
 mod context;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         Command::Hunt(a) => cmd_detect::run_hunt(&cli, a),
         Command::Findings(a) => cmd_detect::run_findings(&cli, a),
         Command::Notify(a) => cmd_notify::run(&cli, a),
+        Command::Posture(a) => cmd_posture::run(&cli, a),
     };
     match result {
         Ok(code) => code,

@@ -38,6 +38,8 @@ pub struct Config {
     pub detect: DetectConfig,
     #[serde(default)]
     pub notify: parapet_model::notify::NotifyConfig,
+    #[serde(default)]
+    pub posture: parapet_model::posture::PostureConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -188,6 +190,7 @@ impl Default for Config {
             aws: AwsConfig::default(),
             detect: DetectConfig::default(),
             notify: Default::default(),
+            posture: Default::default(),
         }
     }
 }
@@ -447,8 +450,17 @@ fn validate_notify(n: &parapet_model::notify::NotifyConfig) -> Result<(), String
             }
         }
         for s in &r.sources {
-            if !["detection", "guardduty", "securityhub", "health", "registry"].contains(&s.as_str()) {
-                return Err(format!("key `notify.routes[{i}].sources`: expected detection, guardduty, securityhub, health or registry, found {s:?}"));
+            if ![
+                "detection",
+                "guardduty",
+                "securityhub",
+                "health",
+                "registry",
+                "posture",
+            ]
+            .contains(&s.as_str())
+            {
+                return Err(format!("key `notify.routes[{i}].sources`: expected detection, guardduty, securityhub, health, registry or posture, found {s:?}"));
             }
         }
     }

@@ -205,7 +205,7 @@ pub struct Route {
     /// Only findings this severe or less (with `digest`: the low ones, batched).
     pub max_severity: Option<Severity>,
     /// Only findings from these sources: `detection`, `guardduty`, `securityhub`, `health`,
-    /// `registry`.
+    /// `registry`, `posture`.
     pub sources: Vec<String>,
     /// Only these rule ids (`*` wildcards: `aws.cloudtrail_*`).
     pub rules: Vec<String>,
@@ -228,6 +228,7 @@ pub fn finding_source(rule_id: &str) -> &'static str {
         "securityhub" => "securityhub",
         "health" => "health",
         "account" | "baseline" => "registry",
+        "posture" => "posture",
         _ => "detection",
     }
 }

@@ -61,7 +61,7 @@ pub struct Verdict {
     pub status: Status,
     /// Why, in a sentence (what is wrong, or what makes it pass).
     pub reason: String,
-    /// The resource carries the exemption tag: a failure that does not count.
+    /// A failure on a resource carrying the exemption tag: it does not count.
     pub exempt: bool,
 }
 

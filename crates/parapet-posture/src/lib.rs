@@ -14,7 +14,7 @@ pub mod score;
 use parapet_model::baseline::{Control, Probe, RegionFacts};
 use parapet_model::inventory::{AccountInventory, Tags};
 use parapet_model::posture::{PostureConfig, Status, Verdict};
-use parapet_model::Severity;
+use parapet_model::{Detection, Severity};
 use parapet_registry::baseline::Observation;
 
 pub use checks::CHECKS;
@@ -76,9 +76,11 @@ impl Out<'_> {
         status: Status,
         reason: String,
     ) {
-        let exempt = tags
-            .and_then(|t| t.get(self.exempt_tag))
-            .is_some_and(|v| !v.eq_ignore_ascii_case("false"));
+        // Only a failure is exempted; a passing resource needs no exemption.
+        let exempt = status == Status::Failed
+            && tags
+                .and_then(|t| t.get(self.exempt_tag))
+                .is_some_and(|v| !v.eq_ignore_ascii_case("false"));
         self.verdicts.push(Verdict {
             check: self.check.to_string(),
             account_id: self.inv.account_id,
@@ -171,4 +173,94 @@ pub fn evaluate(inventories: &[AccountInventory], config: &PostureConfig, now_ms
         }
     }
     all
+}
+
+/// The failures (not exempt) as findings: one per check and resource, `posture.<check>`, with
+/// the account's name, the controls and what to do.
+pub fn findings(
+    verdicts: &[Verdict],
+    accounts: &parapet_model::AccountDirectory,
+    time_ms: i64,
+) -> Vec<Detection> {
+    verdicts
+        .iter()
+        .filter(|v| v.counts_as_failed())
+        .filter_map(|v| {
+            let check = Check::get(&v.check)?;
+            let account = parapet_model::account::account_label(
+                v.account_id.as_str(),
+                accounts.get(&v.account_id).map(|a| a.name.as_str()),
+            );
+            let region = v.region.as_deref().unwrap_or("global");
+            Some(Detection {
+                rule_id: format!("posture.{}", check.id),
+                dedup_key: format!("posture:{}:{}:{region}:{}", check.id, v.account_id, v.resource),
+                severity: check.severity,
+                title: check.title.to_string(),
+                account_id: Some(v.account_id),
+                region: v.region.clone(),
+                time_ms,
+                summary: format!(
+                    "{} in {account}, {region}: {}: {}",
+                    check.title, v.resource, v.reason
+                ),
+                next_step: check.next_step.to_string(),
+                evidence: serde_json::json!({
+                    "check": check.id,
+                    "controls": check.controls,
+                    "resource": v.resource,
+                    "resource_type": check.resource_type,
+                    "region": v.region,
+                    "reason": v.reason,
+                })
+                .to_string(),
+            })
+        })
+        .collect()
+}
+
+/// What changed between two scans: failures the later one has that the earlier did not, and
+/// failures of the earlier that the later does not have (fixed, or no longer there).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Diff {
+    pub new_failures: Vec<Verdict>,
+    pub fixed: Vec<Verdict>,
+}
+
+/// `(check, account, region, resource)`: a verdict's identity across scans.
+fn key(v: &Verdict) -> (&str, parapet_model::AccountId, Option<&str>, &str) {
+    (&v.check, v.account_id, v.region.as_deref(), &v.resource)
+}
+
+/// The failures that appeared and disappeared from `before` to `now`, only for the accounts
+/// `now` has verdicts for (an account not scanned now has not been fixed).
+pub fn diff(before: &[Verdict], now: &[Verdict]) -> Diff {
+    use std::collections::BTreeSet;
+    let failing = |vs: &[Verdict]| -> BTreeSet<(String, parapet_model::AccountId, Option<String>, String)> {
+        vs.iter()
+            .filter(|v| v.counts_as_failed())
+            .map(|v| {
+                let (c, a, r, res) = key(v);
+                (c.to_string(), a, r.map(String::from), res.to_string())
+            })
+            .collect()
+    };
+    let (was, is) = (failing(before), failing(now));
+    let scanned: BTreeSet<parapet_model::AccountId> = now.iter().map(|v| v.account_id).collect();
+    let has = |set: &BTreeSet<(String, parapet_model::AccountId, Option<String>, String)>, v: &Verdict| {
+        let (c, a, r, res) = key(v);
+        set.contains(&(c.to_string(), a, r.map(String::from), res.to_string()))
+    };
+    Diff {
+        new_failures: now
+            .iter()
+            .filter(|v| v.counts_as_failed() && !has(&was, v))
+            .cloned()
+            .collect(),
+        fixed: before
+            .iter()
+            .filter(|v| v.counts_as_failed() && scanned.contains(&v.account_id) && !has(&is, v))
+            .cloned()
+            .collect(),
+    }
 }

@@ -1,6 +1,6 @@
 //! parapet's state: an embedded SQLite database holding the ingest ledger (which objects are
 //! done, which lake files exist), the account registry with its history and baseline coverage,
-//! the findings store, and the notification outbox.
+//! the findings store, the notification outbox, and posture scans with their daily scores.
 //!
 //! Every write that must be atomic with another is one SQL transaction here. The SQL is plain
 //! (no SQLite-only types or upserts beyond `ON CONFLICT`) so that a PostgreSQL implementation of
@@ -11,6 +11,7 @@ mod findings;
 mod ledger;
 mod migrations;
 mod outbox;
+mod posture;
 mod registry;
 
 pub use detections::{DetectionWriter, FindingAction, FindingEventRow, StatusChange, Written};
@@ -20,6 +21,7 @@ pub use ledger::{
     QuarantineEntry,
 };
 pub use outbox::{AlertMark, DigestItem, DueAlert, DueDigest, OutboxMessage, OutboxRow};
+pub use posture::{PostureRun, PostureScan, ScoreRow};
 pub use registry::{BaselineRow, HistoryEntry, RegisteredAccount, SyncInfo};
 
 use std::path::Path;

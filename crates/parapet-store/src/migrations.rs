@@ -174,6 +174,35 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (channel, finding_id, alert_seq)
      );
      CREATE INDEX digest_items_due ON digest_items (due_ms);",
+    // 6: posture. Each scan is a run with every verdict it gave; scores are kept per day and
+    // scope (`organization`, `ou:<path>`, `account:<id>`), the day's last scan winning.
+    "CREATE TABLE posture_runs (
+        id INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        accounts INTEGER NOT NULL,
+        verdicts INTEGER NOT NULL
+     );
+     CREATE TABLE posture_verdicts (
+        run_id INTEGER NOT NULL REFERENCES posture_runs (id),
+        check_id TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT,
+        resource TEXT NOT NULL,
+        status TEXT NOT NULL,
+        exempt INTEGER NOT NULL,
+        reason TEXT NOT NULL
+     );
+     CREATE INDEX posture_verdicts_run ON posture_verdicts (run_id, account_id);
+     CREATE TABLE posture_scores (
+        day INTEGER NOT NULL,
+        scope TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        with_data INTEGER NOT NULL,
+        percent REAL NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES posture_runs (id),
+        PRIMARY KEY (day, scope)
+     );",
 ];
 
 pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<()> {

@@ -588,3 +588,121 @@ fn baseline_through_assumed_roles_on_moto() {
         .args(["accounts", "baseline", "--last", "--json"])));
     assert!(last.as_array().expect("rows").len() >= compared);
 }
+
+/// `(check, account, resource)` of each verdict in a JSON list.
+fn verdict_keys(list: &Value) -> std::collections::BTreeSet<(String, String, String)> {
+    list.as_array()
+        .expect("list")
+        .iter()
+        .map(|v| {
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            (s("check"), s("account_id"), s("resource"))
+        })
+        .collect()
+}
+
+#[test]
+fn posture_on_moto_flags_exactly_the_planted_misconfigurations() {
+    let mut fx = OrgFixture::start();
+    let manifest = fx.cmd(serde_json::json!({"cmd": "build", "accounts": 55}));
+    let management = manifest["management"].as_str().expect("management").to_string();
+    let accounts: Vec<String> = manifest["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter(|a| a["has_role"] == true && a["id"] != management.as_str())
+        .take(24)
+        .map(|a| a["id"].as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(accounts.len(), 24);
+    let planted = fx.cmd(serde_json::json!({"cmd": "plant_posture", "accounts": accounts}));
+    let mut config = std::fs::read_to_string(&fx.config).expect("config");
+    config.push_str("[posture]\nallowed_instance_types = [\"t3.*\"]\n");
+    std::fs::write(&fx.config, config).expect("config");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    ok(fx.parapet(&data).args(["--quiet", "accounts", "sync"]));
+    let out = run(fx
+        .parapet(&data)
+        .args([
+            "posture",
+            "scan",
+            "--region",
+            "us-east-1",
+            "--account",
+            &accounts.join(","),
+            "--json",
+            "--save",
+        ])
+        .arg(tmp.path().join("inventory.json")));
+    let report = json(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{:#}\n{:#}",
+        String::from_utf8_lossy(&out.stderr),
+        report["unread"],
+        report["access_errors"]
+    );
+    assert_eq!(report["accounts"], 24);
+
+    // Every failure planted in the compared checks, and nothing else there.
+    let compared: Vec<String> = planted["compared"]
+        .as_array()
+        .expect("compared")
+        .iter()
+        .map(|c| c.as_str().expect("check").to_string())
+        .collect();
+    let got: std::collections::BTreeSet<_> = verdict_keys(&report["failures"])
+        .into_iter()
+        .filter(|(c, _, _)| compared.contains(c))
+        .collect();
+    let want = verdict_keys(&planted["failures"]);
+    let missing: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:#?}\nextra {extra:#?}"
+    );
+    assert_eq!(verdict_keys(&report["exempt"]), verdict_keys(&planted["exempt"]));
+    // Each compared check judged good and bad resources.
+    for c in &compared {
+        let n = &report["per_check"][c];
+        assert!(
+            n["passed"].as_u64() > Some(0) && n["failed"].as_u64() > Some(0),
+            "{c}: {n}"
+        );
+    }
+
+    // Scores for every account, its OUs and the organisation; failures became findings.
+    assert_eq!(
+        report["scores"]["accounts"].as_object().expect("scores").len(),
+        24
+    );
+    assert!(
+        report["scores"]["ous"]["Root"]["with_data"].as_u64() > Some(30),
+        "{}",
+        report["scores"]["ous"]
+    );
+    let findings: Vec<Value> = serde_json::from_str(&ok(fx.parapet(&data).args([
+        "findings", "list", "--json", "--limit", "10000", "--rule", "posture.",
+    ])))
+    .expect("findings");
+    assert_eq!(
+        findings.len(),
+        report["failures"].as_array().expect("failures").len()
+    );
+    assert!(findings.iter().all(|f| f["summary"]
+        .as_str()
+        .is_some_and(|s| s.contains(" (") && s.contains(")"))));
+
+    // The inventories saved are judged the same way again, without AWS.
+    let again = json(&ok(fx
+        .parapet(&data)
+        .args(["posture", "scan", "--json", "--from"])
+        .arg(tmp.path().join("inventory.json"))));
+    assert_eq!(
+        verdict_keys(&again["failures"]),
+        verdict_keys(&report["failures"])
+    );
+}

@@ -50,26 +50,38 @@ impl Receiver {
                 let Ok(mut stream) = stream else { continue };
                 let mut reader = BufReader::new(stream.try_clone().expect("clone"));
                 let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
+                // A connection closed before a whole request (a sender killed mid-write) is
+                // not a request.
+                if !matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
                     continue;
                 }
                 let path = line.split_whitespace().nth(1).unwrap_or_default().to_string();
                 let mut headers = HashMap::new();
+                let mut complete = false;
                 loop {
                     let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if h == "\r\n" {
+                        complete = true;
                         break;
                     }
                     if let Some((k, v)) = h.trim_end().split_once(':') {
                         headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
                     }
                 }
+                if !complete {
+                    continue;
+                }
                 let len: usize = headers
                     .get("content-length")
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
                 let mut body = vec![0; len];
-                let _ = reader.read_exact(&mut body);
+                if reader.read_exact(&mut body).is_err() {
+                    continue;
+                }
                 let (status, mut extra) = s
                     .lock()
                     .expect("script")

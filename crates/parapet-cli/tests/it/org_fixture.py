@@ -17,6 +17,12 @@ Commands:
     {"cmd": "untag", "id": ID, "key": K}
     {"cmd": "close", "id": ID}           CloseAccount, then State CLOSED (moto says SUSPENDED)
     {"cmd": "remove_role", "id": ID}     deletes ParapetAudit in that account
+    {"cmd": "plant_posture", "accounts": [ID, ...]}
+                                         creates resources, good and bad, in each account
+                                         (us-east-1); answers {"ok": {"compared": [check ids],
+                                         "failures": [{check, account_id, resource}],
+                                         "exempt": [...]}}: every failure the posture checks of
+                                         `compared` must report, see `Fixture.plant_posture`
     {"cmd": "quit"}
 
 What moto lacks, and is patched in-process before the server starts:
@@ -36,12 +42,16 @@ What moto lacks, and is patched in-process before the server starts:
     moto does it, the region from the credential scope.
   * Organizations: moto refuses Security Hub as a delegated-administrator service; AWS has
     it, so it is added to moto's list.
+  * S3 `GetBucketVersioning`: moto 5.2 answers with the wrong XML root element; answered here
+    as S3 does.
   * CloudTrail: moto shows an organisation trail only to the management account; AWS also
     lists it (as a shadow trail) in every member account, and member accounts may ask its
     status by ARN. `describe_trails` is extended to do the same.
 """
 
 import argparse
+import datetime
+import io
 import json
 import logging
 import os
@@ -61,6 +71,7 @@ from moto.organizations.models import FakeDelegatedAdministrator, organizations_
 from moto.securityhub import urls as securityhub_urls
 from moto.securityhub.exceptions import SecurityHubClientError
 from moto.securityhub.models import securityhub_backends
+from moto.s3.responses import S3Response
 from moto.securityhub.responses import SecurityHubResponse
 from moto.server import ThreadedMotoServer
 from moto.sts.models import STSBackend
@@ -73,6 +84,18 @@ ROLE = "ParapetAudit"
 EXTERNAL_ID = "parapet-test"
 SETUP_ROLE = "OrganizationAccountAccessRole"
 TAG_KEYS = ("team", "env", "owner", "notification-channel")
+
+def _lambda_zip() -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    return 'ok'\n")
+    return buf.getvalue()
+
+
+# A function's code for CreateFunction (moto stores it; nothing runs it).
+LAMBDA_ZIP = _lambda_zip()
 
 # (account id, region) -> Security Hub standards subscription ARNs, answered by GetEnabledStandards.
 STANDARDS: dict[tuple[str, str], list[str]] = {}
@@ -180,8 +203,18 @@ def describe_trails(self, include_shadow_trails: bool):
     return trails
 
 
+def get_bucket_versioning(self):
+    """moto 5.2 wraps this answer in a `GetBucketVersioningResponse` root; S3's root (and the
+    Rust SDK's expectation) is `VersioningConfiguration`."""
+    status = self.backend.get_bucket_versioning(self.bucket_name)
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = f'<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}</VersioningConfiguration>'
+    return 200, {}, body
+
+
 def patch_moto() -> None:
     STSBackend.assume_role = assume_role
+    S3Response.get_bucket_versioning = get_bucket_versioning
     SecurityHubResponse.get_enabled_standards = get_enabled_standards
     securityhub_urls.url_paths["{0}/standards/get$"] = SecurityHubResponse.dispatch
     CloudTrailBackend.describe_trails = describe_trails
@@ -467,6 +500,21 @@ class Fixture:
                         "s3:GetAccountPublicAccessBlock",
                         "securityhub:Describe*",
                         "securityhub:Get*",
+                        # posture
+                        "ec2:Describe*",
+                        "elasticloadbalancing:Describe*",
+                        "iam:GenerateCredentialReport",
+                        "iam:Get*",
+                        "iam:List*",
+                        "kms:Describe*",
+                        "kms:GetKeyRotationStatus",
+                        "kms:List*",
+                        "lambda:GetPolicy",
+                        "lambda:List*",
+                        "rds:Describe*",
+                        "s3:GetBucket*",
+                        "s3:GetEncryptionConfiguration",
+                        "s3:ListAllMyBuckets",
                     ],
                     "Resource": "*",
                 }
@@ -550,6 +598,243 @@ class Fixture:
             state(account, "", "s3_block_public_access", not partial and i % 4 != 2)
         return out
 
+    # --- posture ---
+
+    def plant_posture(self, accounts: list[str]) -> dict:
+        """In us-east-1 of each account (entered through its setup role), per its index i:
+
+        security groups: "web" (443 from anywhere: fine) everywhere, and one bad group by i % 4:
+        SSH from 0.0.0.0/0, RDP from ::/0, every port from 0.0.0.0/0, MySQL from 0.0.0.0/0;
+        account 5 also has SSH open on a group tagged parapet:exempt. The default group keeps
+        its rules (moto's: all egress, ingress from itself) when i is odd. A flow log on the
+        default VPC when i % 3 == 0. One instance: even i, t3.micro in a new subnet without a
+        public address, IMDSv2 required, encrypted root volume; odd i, m5.large in the default
+        subnet (public address), IMDSv1 allowed, root volume unencrypted unless the region
+        encrypts by default. Odd i, where the region does not encrypt by default, an extra
+        unencrypted volume. A bucket with every protection (versioning, encryption, TLS-only
+        policy, Block Public Access); odd i a second one with a public policy and a public-read
+        ACL (public unless the account's Block Public Access stops it), no encryption setting,
+        no TLS-only policy, no versioning. An RDS instance: even i private, encrypted, 7 days of
+        backups; odd i the opposite. IAM: a password policy (14 characters, 24 remembered) for
+        even i; user "dev" with a console password, without MFA for odd i; user "ci" with an
+        access key, 200 days old when i % 3 == 0; a managed policy attached to "dev" directly
+        when i % 4 == 0; a policy granting "*" on "*" attached to a role when i % 5 == 0; a role
+        created 400 days ago and never used when i % 5 == 1. A KMS key, rotated for even i. A
+        Lambda function callable by anyone when i % 3 == 2, else only by S3 from one bucket. An
+        application load balancer whose HTTP listener redirects to HTTPS for even i, answers in
+        plain HTTP for odd i.
+
+        Checks moto's defaults decide (root MFA, which moto cannot set; the services; S3 access
+        logging) are not compared."""
+        region = "us-east-1"
+        compared = [
+            "ec2.sg_open_ssh", "ec2.sg_open_rdp", "ec2.sg_open_all_ports", "ec2.sg_open_high_risk_port",
+            "ec2.default_sg_closed", "ec2.vpc_flow_logs", "ec2.imdsv2_required", "ec2.instance_no_public_ip",
+            "ec2.instance_type_allowed", "ec2.ebs_volume_encrypted", "s3.bucket_block_public_access",
+            "s3.bucket_not_public", "s3.bucket_tls_only", "s3.bucket_versioning", "rds.instance_not_public",
+            "rds.instance_encrypted", "rds.instance_backups", "iam.password_policy", "iam.user_console_mfa",
+            "iam.access_key_rotated", "iam.credentials_unused", "iam.user_no_direct_policies",
+            "iam.policy_no_full_admin", "iam.role_unused", "kms.key_rotation", "lambda.function_not_public",
+            "elb.listener_tls",
+        ]
+        failures, exempt = [], []
+
+        def fail(check, account, resource, into=failures):
+            into.append({"check": check, "account_id": account, "resource": resource})
+
+        for i, account in enumerate(accounts):
+            creds = self.enter(account)
+            ec2 = self.client("ec2", region, creds)
+            vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+            default_subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]
+
+            def group(name, permissions, tags=None):
+                g = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+                if tags:
+                    ec2.create_tags(Resources=[g], Tags=tag_list(tags))
+                ec2.authorize_security_group_ingress(GroupId=g, IpPermissions=permissions)
+                return g
+
+            s3 = self.client("s3", region, creds)
+
+            def protected_bucket(name):
+                """A bucket with every protection the checks look for."""
+                s3.create_bucket(Bucket=name)
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+                s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+                s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+                s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+                return name
+
+            world4 = [{"CidrIp": "0.0.0.0/0"}]
+            group("web", [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": world4}])
+            kind = i % 4
+            if kind == 0:
+                g = group("ssh", [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": world4}])
+                fail("ec2.sg_open_ssh", account, g)
+            elif kind == 1:
+                g = group("rdp", [{"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
+                fail("ec2.sg_open_rdp", account, g)
+            elif kind == 2:
+                g = group("all", [{"IpProtocol": "-1", "IpRanges": world4}])
+                for check in ("ec2.sg_open_ssh", "ec2.sg_open_rdp", "ec2.sg_open_all_ports"):
+                    fail(check, account, g)
+            else:
+                g = group("mysql", [{"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "IpRanges": world4}])
+                fail("ec2.sg_open_high_risk_port", account, g)
+            if i == 5:
+                g = group("bastion", [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": world4}], {"parapet:exempt": "true"})
+                fail("ec2.sg_open_ssh", account, g, exempt)
+
+            default_group = ec2.describe_security_groups(
+                Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+            )["SecurityGroups"][0]
+            if i % 2 == 0:
+                if default_group["IpPermissions"]:
+                    ec2.revoke_security_group_ingress(GroupId=default_group["GroupId"], IpPermissions=default_group["IpPermissions"])
+                if default_group["IpPermissionsEgress"]:
+                    ec2.revoke_security_group_egress(GroupId=default_group["GroupId"], IpPermissions=default_group["IpPermissionsEgress"])
+            elif default_group["IpPermissions"] or default_group["IpPermissionsEgress"]:
+                fail("ec2.default_sg_closed", account, default_group["GroupId"])
+            if i % 3 == 0:
+                protected_bucket(f"flow-logs-{account}")
+                ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
+                                     LogDestinationType="s3", LogDestination=f"arn:aws:s3:::flow-logs-{account}")
+            else:
+                fail("ec2.vpc_flow_logs", account, vpc)
+
+            kms = self.client("kms", region, creds)
+            key_meta = kms.create_key(Description="data")["KeyMetadata"]
+            if i % 2 == 0:
+                kms.enable_key_rotation(KeyId=key_meta["KeyId"])
+            else:
+                fail("kms.key_rotation", account, key_meta["Arn"])
+
+            encrypts = ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"]
+            image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+            if i % 2 == 0:
+                subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"172.31.{200 + i % 50}.0/24")["Subnet"]["SubnetId"]
+                inst = ec2.run_instances(
+                    ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnet,
+                    MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled"},
+                    BlockDeviceMappings=[{"DeviceName": "/dev/sda1",
+                                          "Ebs": {"VolumeSize": 8, "Encrypted": True, "KmsKeyId": key_meta["KeyId"]}}],
+                )["Instances"][0]
+            else:
+                inst = ec2.run_instances(
+                    ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", SubnetId=default_subnet["SubnetId"],
+                    MetadataOptions={"HttpTokens": "optional", "HttpEndpoint": "enabled"},
+                    BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 8, "Encrypted": False}}],
+                )["Instances"][0]
+                for check in ("ec2.imdsv2_required", "ec2.instance_no_public_ip", "ec2.instance_type_allowed"):
+                    fail(check, account, inst["InstanceId"])
+                # (moto keeps the root volume as asked, even where the region encrypts by default.)
+                described = ec2.describe_instances(InstanceIds=[inst["InstanceId"]])["Reservations"][0]["Instances"][0]
+                for mapping in described.get("BlockDeviceMappings", []):
+                    fail("ec2.ebs_volume_encrypted", account, mapping["Ebs"]["VolumeId"])
+                if not encrypts:
+                    extra = ec2.create_volume(AvailabilityZone=f"{region}a", Size=10, Encrypted=False)["VolumeId"]
+                    fail("ec2.ebs_volume_encrypted", account, extra)
+
+            good = protected_bucket(f"posture-good-{account}")
+            if i % 2 == 1:
+                bad = f"posture-open-{account}"
+                s3.create_bucket(Bucket=bad, ACL="public-read")
+                s3.put_bucket_policy(Bucket=bad, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bad}/*"}]}))
+                arn = f"arn:aws:s3:::{bad}"
+                for check in ("s3.bucket_block_public_access", "s3.bucket_tls_only", "s3.bucket_versioning"):
+                    fail(check, account, arn)
+                try:
+                    bpa = self.client("s3control", creds=creds).get_public_access_block(AccountId=account)["PublicAccessBlockConfiguration"]
+                except Exception:
+                    bpa = {}
+                if not (bpa.get("RestrictPublicBuckets") and bpa.get("IgnorePublicAcls")):
+                    fail("s3.bucket_not_public", account, arn)
+
+            rds = self.client("rds", region, creds)
+            # The encrypted instance (and volume above) use the key above: moto would make a
+            # customer key of its own, where AWS uses the AWS managed aws/rds (aws/ebs) key.
+            encryption = {"StorageEncrypted": True, "KmsKeyId": key_meta["KeyId"]} if i % 2 == 0 else {"StorageEncrypted": False}
+            db = rds.create_db_instance(
+                DBInstanceIdentifier=f"db{i}", DBInstanceClass="db.t3.micro", Engine="postgres",
+                MasterUsername="admin", MasterUserPassword="not-a-secret-0", AllocatedStorage=20,
+                PubliclyAccessible=i % 2 == 1, BackupRetentionPeriod=7 if i % 2 == 0 else 0, **encryption,
+            )["DBInstance"]
+            if i % 2 == 1:
+                for check in ("rds.instance_not_public", "rds.instance_encrypted", "rds.instance_backups"):
+                    fail(check, account, db["DBInstanceArn"])
+
+            iam = self.client("iam", creds=creds)
+            if i % 2 == 0:
+                iam.update_account_password_policy(MinimumPasswordLength=14, PasswordReusePrevention=24,
+                                                   RequireSymbols=True, RequireNumbers=True,
+                                                   RequireUppercaseCharacters=True, RequireLowercaseCharacters=True)
+            else:
+                fail("iam.password_policy", account, f"arn:aws:iam::{account}:root")
+            dev = iam.create_user(UserName="dev")["User"]["Arn"]
+            iam.create_login_profile(UserName="dev", Password="not-a-secret-0")
+            if i % 2 == 0:
+                serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="dev")["VirtualMFADevice"]["SerialNumber"]
+                iam.enable_mfa_device(UserName="dev", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
+            else:
+                fail("iam.user_console_mfa", account, dev)
+            # The console password was never used: fine while the user is new.
+            ci = iam.create_user(UserName="ci")["User"]["Arn"]
+            key = iam.create_access_key(UserName="ci")["AccessKey"]["AccessKeyId"]
+            if i % 3 == 0:
+                backend = iam_backends[account]["aws"]
+                old = backend.users["ci"].access_keys[0]
+                old.create_date = old.create_date - datetime.timedelta(days=200)
+                fail("iam.access_key_rotated", account, f"{ci}/access-key/{key}")
+                fail("iam.credentials_unused", account, ci)
+            if i % 4 == 0:
+                read = iam.create_policy(PolicyName="dev-read", PolicyDocument=json.dumps(
+                    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}))["Policy"]["Arn"]
+                iam.attach_user_policy(UserName="dev", PolicyArn=read)
+                fail("iam.user_no_direct_policies", account, dev)
+            trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            lambda_role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+            if i % 5 == 0:
+                admin = iam.create_policy(PolicyName="everything", PolicyDocument=json.dumps(
+                    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Policy"]["Arn"]
+                iam.attach_role_policy(RoleName="fn-role", PolicyArn=admin)
+                fail("iam.policy_no_full_admin", account, admin)
+            if i % 5 == 1:
+                legacy = iam.create_role(RoleName="legacy-deployer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+                role = iam_backends[account]["aws"].get_role("legacy-deployer")
+                role.create_date = role.create_date - datetime.timedelta(days=400)
+                fail("iam.role_unused", account, legacy)
+
+            fn = self.client("lambda", region, creds).create_function(
+                FunctionName="thumbnails", Runtime="python3.12", Role=lambda_role, Handler="app.handler",
+                Code={"ZipFile": LAMBDA_ZIP},
+            )["FunctionArn"]
+            lam = self.client("lambda", region, creds)
+            if i % 3 == 2:
+                lam.add_permission(FunctionName="thumbnails", StatementId="anyone", Action="lambda:InvokeFunction", Principal="*")
+                fail("lambda.function_not_public", account, fn)
+            else:
+                lam.add_permission(FunctionName="thumbnails", StatementId="s3", Action="lambda:InvokeFunction",
+                                   Principal="s3.amazonaws.com", SourceArn=f"arn:aws:s3:::{good}", SourceAccount=account)
+
+            elb = self.client("elbv2", region, creds)
+            subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+            lb = elb.create_load_balancer(Name=f"web{i}", Subnets=subnets[:2], Scheme="internet-facing", Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+            if i % 2 == 0:
+                action = {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
+            else:
+                action = {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200", "ContentType": "text/plain", "MessageBody": "ok"}}
+                fail("elb.listener_tls", account, lb)
+            elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[action])
+        return {"compared": compared, "failures": failures, "exempt": exempt}
+
     # --- changes between two syncs ---
 
     def rename(self, account: str, name: str) -> bool:
@@ -597,6 +882,8 @@ class Fixture:
             return self.close(command["id"])
         if cmd == "remove_role":
             return self.remove_role(command["id"])
+        if cmd == "plant_posture":
+            return self.plant_posture(command["accounts"])
         raise ValueError(f"unknown command {cmd!r}")
 
 
