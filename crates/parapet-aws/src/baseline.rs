@@ -228,6 +228,7 @@ async fn trails(config: &SdkConfig) -> Probe<Vec<Trail>> {
             }
         };
         out.push(Trail {
+            arn: t.trail_arn().map(str::to_string),
             name,
             home_region: t.home_region().unwrap_or_default().to_string(),
             multi_region: t.is_multi_region_trail().unwrap_or(false),

@@ -807,7 +807,7 @@ async fn read_iam(config: &SdkConfig) -> Result<Iam, String> {
     })
 }
 
-fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+pub(crate) fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     let custom_endpoint = config.endpoint_url().is_some();
     let conf = aws_sdk_s3::config::Builder::from(config)
         .force_path_style(custom_endpoint)

@@ -11,6 +11,7 @@ mod access;
 mod baseline;
 mod inventory;
 mod org;
+mod remediate;
 mod s3;
 mod sqs;
 
@@ -18,6 +19,7 @@ pub use access::{role_arn, AccessError, AccessSettings, SessionStats};
 pub use baseline::{read_baseline, BaselineRead, Progress};
 pub use inventory::{read_inventory, InventoryRead};
 pub use org::read_organization;
+pub use remediate::apply_actions;
 pub use s3::{S3Location, S3Store};
 pub use sqs::SqsQueue;
 

@@ -54,6 +54,53 @@ pub enum Command {
     Notify(NotifyArgs),
     /// Posture: run the checks on every account, scores per account / OU / organisation.
     Posture(PostureArgs),
+    /// Fix the obvious mistakes: plan (dry run), apply, undo, and the audit log.
+    Remediate(RemediateArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct RemediateArgs {
+    #[command(subcommand)]
+    pub command: Option<RemediateCommand>,
+    #[command(flatten)]
+    pub run: RemediateRun,
+}
+
+/// Scan the selected accounts, plan the playbooks' changes for what fails, and apply those
+/// allowed (`--apply`, or playbooks in `auto` mode); everything is logged.
+#[derive(Args, Debug, Default)]
+pub struct RemediateRun {
+    #[command(flatten)]
+    pub filter: AccountFilterArgs,
+    /// Regions to read (default: `posture.regions`, else `accounts.regions`).
+    #[arg(long = "region", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Only these playbooks (comma-separated).
+    #[arg(long = "playbook", value_delimiter = ',')]
+    pub playbooks: Vec<String>,
+    /// Make the changes (default: a dry run, except playbooks in `auto` mode).
+    #[arg(long)]
+    pub apply: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RemediateCommand {
+    /// Reverse a change parapet made (its id in `parapet remediate log`).
+    Undo {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit log: who changed what, before and after, and how it went.
+    Log {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -88,7 +88,7 @@ pub fn run(cli: &Cli, args: &PostureArgs) -> Result<ExitCode> {
     }
 }
 
-fn read_live(
+pub(crate) fn read_live(
     cli: &Cli,
     config: &Config,
     data: &DataDir,
@@ -160,7 +160,7 @@ fn score_rows(scores: &Scores) -> Vec<ScoreRow> {
 
 /// Lists that could not be read, as `account region: call: error` (the account's services are
 /// reported by the baseline's own observations).
-fn unread(inventories: &[AccountInventory]) -> Vec<String> {
+pub(crate) fn unread(inventories: &[AccountInventory]) -> Vec<String> {
     let mut out = Vec::new();
     for inv in inventories {
         let mut note = |region: &str, why: Option<&str>| {
@@ -201,20 +201,27 @@ fn name(directory: &AccountDirectory, id: AccountId) -> String {
     account_label(id.as_str(), directory.get(&id).map(|a| a.name.as_str()))
 }
 
-fn scan(
-    cli: &Cli,
+/// A scan's verdicts, scores, run and what changed, recorded with its findings.
+pub(crate) struct Recorded {
+    pub verdicts: Vec<Verdict>,
+    pub scores: Scores,
+    pub detections: usize,
+    pub changes: parapet_posture::Diff,
+    pub run: i64,
+}
+
+/// Judges `inventories`, records the scan (verdicts, the day's scores, findings) and queues
+/// what the findings have to tell.
+pub(crate) fn record(
     config: &Config,
     data: &DataDir,
     inventories: &[AccountInventory],
-    access_errors: &[parapet_aws::AccessError],
-    sessions: Option<parapet_aws::SessionStats>,
-    json: bool,
-) -> Result<ExitCode> {
-    let directory = account_directory(data, config.accounts.csv.as_deref())?;
+    directory: &AccountDirectory,
+) -> Result<Recorded> {
     let time_ms = now_ms();
     let verdicts = parapet_posture::evaluate(inventories, &config.posture, time_ms);
-    let scores = parapet_posture::scores(&verdicts, &directory);
-    let detections = parapet_posture::findings(&verdicts, &directory, time_ms);
+    let scores = parapet_posture::scores(&verdicts, directory);
+    let detections = parapet_posture::findings(&verdicts, directory, time_ms);
     let rules: Vec<String> = CHECKS.iter().map(|c| format!("posture.{}", c.id)).collect();
     let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
     let accounts: Vec<AccountId> = inventories.iter().map(|i| i.account_id).collect();
@@ -235,7 +242,34 @@ fn scan(
     };
     drop(store);
     let changes = parapet_posture::diff(&before, &verdicts);
-    crate::cmd_notify::queue(data, config, &directory)?;
+    crate::cmd_notify::queue(data, config, directory)?;
+    Ok(Recorded {
+        verdicts,
+        scores,
+        detections: detections.len(),
+        changes,
+        run,
+    })
+}
+
+fn scan(
+    cli: &Cli,
+    config: &Config,
+    data: &DataDir,
+    inventories: &[AccountInventory],
+    access_errors: &[parapet_aws::AccessError],
+    sessions: Option<parapet_aws::SessionStats>,
+    json: bool,
+) -> Result<ExitCode> {
+    let directory = account_directory(data, config.accounts.csv.as_deref())?;
+    let Recorded {
+        verdicts,
+        scores,
+        detections,
+        changes,
+        run,
+    } = record(config, data, inventories, &directory)?;
+    let accounts: Vec<AccountId> = inventories.iter().map(|i| i.account_id).collect();
     let unread = unread(inventories);
 
     if json {
@@ -269,7 +303,7 @@ fn scan(
             "exempt": exempt,
             "per_check": per_check,
             "since_yesterday": changes,
-            "findings": detections.len(),
+            "findings": detections,
             "access_errors": access_errors,
             "unread": unread,
             "sessions": sessions,

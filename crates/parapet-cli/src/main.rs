@@ -12,6 +12,7 @@ mod cmd_lake;
 mod cmd_notify;
 mod cmd_posture;
 mod cmd_query;
+mod cmd_remediate;
 mod cmd_simulate;
 mod context;
 mod progress;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Command::Findings(a) => cmd_detect::run_findings(&cli, a),
         Command::Notify(a) => cmd_notify::run(&cli, a),
         Command::Posture(a) => cmd_posture::run(&cli, a),
+        Command::Remediate(a) => cmd_remediate::run(&cli, a),
     };
     match result {
         Ok(code) => code,

@@ -40,6 +40,8 @@ pub struct Config {
     pub notify: parapet_model::notify::NotifyConfig,
     #[serde(default)]
     pub posture: parapet_model::posture::PostureConfig,
+    #[serde(default)]
+    pub remediate: parapet_model::remediation::RemediateConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -191,6 +193,7 @@ impl Default for Config {
             detect: DetectConfig::default(),
             notify: Default::default(),
             posture: Default::default(),
+            remediate: Default::default(),
         }
     }
 }
@@ -275,6 +278,14 @@ impl Config {
             return Err("key `detect.placeholders.allowed_console_countries`: needs `detect.geoip`, a MaxMind GeoLite2 / GeoIP2 Country or City .mmdb file to find the countries in".into());
         }
         validate_notify(&self.notify)?;
+        for name in self.remediate.playbooks.keys() {
+            if !parapet_model::remediation::PLAYBOOKS.contains(&name.as_str()) {
+                return Err(format!(
+                    "key `remediate.playbooks.{name}`: no such playbook; expected one of {}",
+                    parapet_model::remediation::PLAYBOOKS.join(", ")
+                ));
+            }
+        }
         for (name, t) in d.thresholds.named() {
             if t.count == 0 || t.minutes == 0 || t.minutes > 10_080 {
                 return Err(format!(

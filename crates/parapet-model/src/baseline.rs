@@ -87,6 +87,10 @@ pub enum Probe<T> {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Trail {
     pub name: String,
+    /// `arn:aws:cloudtrail:<region>:<owner account>:trail/<name>`: an organisation trail's ARN
+    /// names the management account in every member that lists it.
+    #[serde(default)]
+    pub arn: Option<String>,
     pub home_region: String,
     pub multi_region: bool,
     pub organization: bool,

@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod notify;
 pub mod org;
 pub mod posture;
+pub mod remediation;
 pub mod time;
 
 pub use account::{Account, AccountDirectory, AccountId, AccountStatus, AccountsCsvError};

@@ -89,6 +89,13 @@ fn port_check(ports: &'static [i32]) -> impl Fn(&IpRule) -> Option<String> {
     }
 }
 
+/// Whether a rule opens to the world something one of the security group checks fails: SSH,
+/// RDP, every port, or a high-risk port.
+pub(crate) fn risky_world_rule(rule: &IpRule, high_risk_ports: &[i32]) -> bool {
+    open_to_world(rule).is_some()
+        && (all_ports(rule) || [22, 3389].iter().chain(high_risk_ports).any(|p| admits(rule, *p)))
+}
+
 fn sg_open_ssh(ctx: &Ctx<'_>, out: &mut Out) {
     security_groups(ctx, out, port_check(&[22]));
 }
@@ -530,13 +537,20 @@ fn cloudtrail_region_logged(ctx: &Ctx<'_>, out: &mut Out) {
     service(ctx, out, Control::Cloudtrail);
 }
 
-/// Trails that this account owns (read in their home region, so each is judged once).
+/// Trails that this account owns (read in their home region, so each is judged once; an
+/// organisation trail listed in a member belongs to the management account).
 fn trails<'a>(ctx: &'a Ctx<'_>) -> impl Iterator<Item = (&'a str, &'a parapet_model::baseline::Trail)> {
-    ctx.inv.regions.iter().flat_map(|r| {
+    let account = ctx.inv.account_id.as_str();
+    ctx.inv.regions.iter().flat_map(move |r| {
         read(&r.services.trails)
             .into_iter()
             .flatten()
             .filter(move |t| t.home_region == r.region)
+            .filter(move |t| {
+                t.arn
+                    .as_deref()
+                    .is_none_or(|arn| arn.split(':').nth(4) == Some(account))
+            })
             .map(move |t| (r.region.as_str(), t))
     })
 }
@@ -558,6 +572,18 @@ fn cloudtrail_multi_region(ctx: &Ctx<'_>, out: &mut Out) {
         .then(|| "no multi-region trail is logging".to_string());
     let ok = format!("trail {}", own.or(org).unwrap_or_default());
     out.judge(None, &account_resource(ctx), None, failure, &ok);
+}
+
+fn cloudtrail_trail_logging(ctx: &Ctx<'_>, out: &mut Out) {
+    for (region, t) in trails(ctx) {
+        out.judge(
+            Some(region),
+            &t.name,
+            None,
+            (!t.logging).then(|| "the trail is not logging (StopLogging, or never started)".to_string()),
+            "logging",
+        );
+    }
 }
 
 fn cloudtrail_log_validation(ctx: &Ctx<'_>, out: &mut Out) {
@@ -770,6 +796,9 @@ pub static CHECKS: &[Check] = &[
     check!("cloudtrail.multi_region", cloudtrail_multi_region, High, "AWS::::Account", ["CloudTrail.1", "CIS 3.1"],
         "No multi-region trail is logging",
         "Create or restart a multi-region trail (the organisation trail covers every member)."),
+    check!("cloudtrail.trail_logging", cloudtrail_trail_logging, High, "AWS::CloudTrail::Trail", ["CloudTrail.1", "CIS 3.1"],
+        "Trail is not logging",
+        "aws cloudtrail start-logging --name <trail>, then find out who stopped it (remediation playbook: StartLogging)."),
     check!("cloudtrail.log_validation", cloudtrail_log_validation, Low, "AWS::CloudTrail::Trail", ["CloudTrail.4", "CIS 3.2"],
         "Trail log file validation is off",
         "aws cloudtrail update-trail --name <trail> --enable-log-file-validation"),

@@ -9,6 +9,7 @@
 
 mod checks;
 pub mod policy;
+pub mod remediation;
 pub mod score;
 
 use parapet_model::baseline::{Control, Probe, RegionFacts};

@@ -60,3 +60,58 @@ fn render(name: &str) -> String {
 fn organization() {
     expect_test::expect_file!["fixtures/organization.expected"].assert_eq(&render("organization"));
 }
+
+#[test]
+fn remediation_plans_fix_failures_in_scope_and_leave_exempt_resources() {
+    use parapet_model::remediation::{Mode, RemediateConfig};
+    let path = format!("{}/tests/fixtures/organization.json", env!("CARGO_MANIFEST_DIR"));
+    let f: Fixture = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    let verdicts = parapet_posture::evaluate(&f.inventories, &f.config, f.now_ms);
+    let csv = "id,name,team,env,owner,ou\n111111111111,good,platform,prod,o,Root/Security\n222222222222,bad,payments,dev,o,Root/Workloads/Dev\n";
+    let accounts = AccountDirectory::from_csv(csv).expect("csv");
+    let plan = |config: &RemediateConfig| -> Vec<String> {
+        parapet_posture::remediation::plan(&f.inventories, &verdicts, &f.config, config, &accounts)
+            .iter()
+            .map(|p| {
+                format!(
+                    "{:?} {} {}",
+                    p.mode,
+                    p.action.playbook,
+                    p.action.change.describe()
+                )
+            })
+            .collect()
+    };
+    let all = plan(&RemediateConfig::default());
+    expect_test::expect![[r#"
+        [
+            "DryRun revoke_open_ingress revoke inbound tcp/22 from 0.0.0.0/0 on sg-ssh",
+            "DryRun revoke_open_ingress revoke inbound -1/all from 0.0.0.0/0 on sg-all",
+            "DryRun revoke_open_ingress revoke inbound tcp/3389 from ::/0 on sg-rdp6",
+            "DryRun revoke_open_ingress revoke inbound tcp/3306 from 0.0.0.0/0 on sg-db",
+            "DryRun clear_default_security_group remove the 1 inbound and 1 outbound rule(s) of default security group sg-default2",
+            "DryRun block_bucket_public_access turn on all four Block Public Access settings of bucket open",
+            "DryRun deactivate_access_key deactivate access key AKIAOLD of bob",
+            "DryRun start_cloudtrail_logging start logging on trail local",
+        ]
+    "#]]
+    .assert_debug_eq(&all);
+    // Scopes: an OU that holds only the good account, or only the good account's id: nothing.
+    let ou = RemediateConfig {
+        ous: vec!["Root/Security".into()],
+        ..RemediateConfig::default()
+    };
+    assert!(plan(&ou).is_empty());
+    let by_id = RemediateConfig {
+        accounts: vec!["111111111111".into()],
+        ..RemediateConfig::default()
+    };
+    assert!(plan(&by_id).is_empty());
+    // A playbook off is not planned; one on auto says so.
+    let mut modes = RemediateConfig::default();
+    modes.playbooks.insert("revoke_open_ingress".into(), Mode::Off);
+    modes.playbooks.insert("deactivate_access_key".into(), Mode::Auto);
+    let planned = plan(&modes);
+    assert!(!planned.iter().any(|p| p.contains("revoke_open_ingress")));
+    assert!(planned.contains(&"Auto deactivate_access_key deactivate access key AKIAOLD of bob".to_string()));
+}

@@ -332,6 +332,7 @@ mod tests {
         let mut mgmt = facts("111111111111", "us-east-1");
         mgmt.trails = Probe::Read(vec![Trail {
             name: "org".into(),
+            arn: None,
             home_region: "us-east-1".into(),
             multi_region: true,
             organization: true,
@@ -369,6 +370,7 @@ mod tests {
         let mut a = facts("111111111111", "us-east-1");
         a.trails = Probe::Read(vec![Trail {
             name: "local".into(),
+            arn: None,
             home_region: "eu-west-1".into(),
             multi_region: false,
             organization: false,

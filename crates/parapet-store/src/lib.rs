@@ -1,6 +1,7 @@
 //! parapet's state: an embedded SQLite database holding the ingest ledger (which objects are
 //! done, which lake files exist), the account registry with its history and baseline coverage,
-//! the findings store, the notification outbox, and posture scans with their daily scores.
+//! the findings store, the notification outbox, posture scans with their daily scores, and the
+//! remediation audit log.
 //!
 //! Every write that must be atomic with another is one SQL transaction here. The SQL is plain
 //! (no SQLite-only types or upserts beyond `ON CONFLICT`) so that a PostgreSQL implementation of
@@ -13,6 +14,7 @@ mod migrations;
 mod outbox;
 mod posture;
 mod registry;
+mod remediation;
 
 pub use detections::{DetectionWriter, FindingAction, FindingEventRow, StatusChange, Written};
 pub use findings::{FindingFilter, StoredFinding};
@@ -23,6 +25,7 @@ pub use ledger::{
 pub use outbox::{AlertMark, DigestItem, DueAlert, DueDigest, OutboxMessage, OutboxRow};
 pub use posture::{PostureRun, PostureScan, ScoreRow};
 pub use registry::{BaselineRow, HistoryEntry, RegisteredAccount, SyncInfo};
+pub use remediation::{RemediationEntry, RemediationRow};
 
 use std::path::Path;
 

@@ -203,6 +203,25 @@ const STEPS: &[&str] = &[
         run_id INTEGER NOT NULL REFERENCES posture_runs (id),
         PRIMARY KEY (day, scope)
      );",
+    // 7: the remediation audit log: who did what to which resource, the change with what undoing
+    // it needs, whether it was only planned (dry run), done or failed, and its undo.
+    "CREATE TABLE remediations (
+        id INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        who TEXT NOT NULL,
+        playbook TEXT NOT NULL,
+        check_id TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT,
+        resource TEXT NOT NULL,
+        change TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        result TEXT NOT NULL,
+        error TEXT,
+        undo_of INTEGER REFERENCES remediations (id),
+        undone_by INTEGER REFERENCES remediations (id)
+     );
+     CREATE INDEX remediations_resource ON remediations (account_id, resource);",
 ];
 
 pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<()> {

@@ -706,3 +706,182 @@ fn posture_on_moto_flags_exactly_the_planted_misconfigurations() {
         verdict_keys(&report["failures"])
     );
 }
+
+/// The playbook that fixes a check, as `parapet_posture::remediation::playbook_for` says.
+fn playbook(check: &str) -> Option<&'static str> {
+    Some(match check {
+        "ec2.sg_open_ssh" | "ec2.sg_open_rdp" | "ec2.sg_open_all_ports" | "ec2.sg_open_high_risk_port" => {
+            "revoke_open_ingress"
+        }
+        "ec2.default_sg_closed" => "clear_default_security_group",
+        "cloudtrail.trail_logging" => "start_cloudtrail_logging",
+        "s3.bucket_not_public" => "block_bucket_public_access",
+        "iam.access_key_rotated" => "deactivate_access_key",
+        _ => return None,
+    })
+}
+
+#[test]
+fn remediation_on_moto_fixes_what_is_in_scope_once_and_undoes() {
+    let mut fx = OrgFixture::start();
+    let manifest = fx.cmd(serde_json::json!({"cmd": "build", "accounts": 55}));
+    let management = manifest["management"].as_str().expect("management").to_string();
+    let accounts: Vec<String> = manifest["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter(|a| a["has_role"] == true && a["id"] != management.as_str())
+        .take(8)
+        .map(|a| a["id"].as_str().expect("id").to_string())
+        .collect();
+    let planted = fx.cmd(serde_json::json!({"cmd": "plant_posture", "accounts": accounts}));
+    // Six accounts in scope; the last two are not. Alerts go to a file.
+    let (scope, outside) = accounts.split_at(6);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let alerts = tmp.path().join("alerts.jsonl");
+    let mut config = std::fs::read_to_string(&fx.config).expect("config");
+    config.push_str(&format!(
+        "[remediate]\naccounts = {}\n[notify]\nfallback = \"audit\"\n[[notify.channels]]\nname = \"audit\"\nkind = \"file\"\npath = {:?}\n",
+        serde_json::json!(scope),
+        alerts.display().to_string()
+    ));
+    std::fs::write(&fx.config, config).expect("config");
+    let data = tmp.path().join("data");
+    ok(fx.parapet(&data).args(["--quiet", "accounts", "sync"]));
+    let ids = accounts.join(",");
+    let remediate = |fx: &OrgFixture, extra: &[&str]| -> Value {
+        let mut cmd = fx.parapet(&data);
+        cmd.args(["remediate", "--region", "us-east-1", "--account", &ids, "--json"])
+            .args(extra);
+        json(&ok(&mut cmd))
+    };
+    let failures = |fx: &OrgFixture| -> std::collections::BTreeSet<(String, String, String)> {
+        let out = run(fx.parapet(&data).args([
+            "posture",
+            "scan",
+            "--region",
+            "us-east-1",
+            "--account",
+            &ids,
+            "--json",
+        ]));
+        verdict_keys(&json(&String::from_utf8_lossy(&out.stdout))["failures"])
+            .into_iter()
+            .filter(|(c, _, _)| playbook(c).is_some())
+            .collect()
+    };
+    // What the playbooks should fix: the planted failures they cover, in scope, one action per
+    // resource and playbook.
+    let want: std::collections::BTreeSet<(String, String, String)> = verdict_keys(&planted["failures"])
+        .into_iter()
+        .filter_map(|(c, a, r)| Some((playbook(&c)?.to_string(), a, r)))
+        .filter(|(_, a, _)| scope.contains(a))
+        .collect();
+    assert!(want.len() >= 15, "{want:#?}");
+    for p in [
+        "revoke_open_ingress",
+        "clear_default_security_group",
+        "start_cloudtrail_logging",
+        "block_bucket_public_access",
+        "deactivate_access_key",
+    ] {
+        assert!(want.iter().any(|(x, _, _)| x == p), "no {p} planted in scope");
+    }
+    let actions = |report: &Value| -> std::collections::BTreeSet<(String, String, String)> {
+        report["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .map(|a| {
+                let s = |k: &str| a[k].as_str().unwrap_or_default().to_string();
+                (s("playbook"), s("account_id"), s("resource"))
+            })
+            .collect()
+    };
+    let before = failures(&fx);
+
+    // A dry run plans exactly that and changes nothing.
+    let dry = remediate(&fx, &[]);
+    assert_eq!(actions(&dry), want);
+    assert_eq!(
+        (dry["planned"].as_u64(), dry["done"].as_u64()),
+        (Some(want.len() as u64), Some(0))
+    );
+    assert_eq!(failures(&fx), before);
+
+    // Applied: those failures are gone; the exempt group and the accounts out of scope keep theirs.
+    let applied = remediate(&fx, &["--apply"]);
+    assert_eq!(actions(&applied), want);
+    assert_eq!(
+        (applied["done"].as_u64(), applied["failed"].as_u64()),
+        (Some(want.len() as u64), Some(0)),
+        "{applied:#}"
+    );
+    let after = failures(&fx);
+    let fixed_keys: std::collections::BTreeSet<(String, String)> =
+        want.iter().map(|(_, a, r)| (a.clone(), r.clone())).collect();
+    let expected_after: std::collections::BTreeSet<_> = before
+        .iter()
+        .filter(|(_, a, r)| !fixed_keys.contains(&(a.clone(), r.clone())))
+        .cloned()
+        .collect();
+    assert_eq!(after, expected_after);
+    assert!(
+        after.iter().any(|(_, a, _)| outside.contains(a)),
+        "out of scope, still failing: {after:#?}"
+    );
+    let exempt = verdict_keys(&planted["exempt"]);
+    assert!(!exempt.is_empty());
+
+    // Again: nothing left to do.
+    let again = remediate(&fx, &["--apply"]);
+    assert_eq!(again["actions"].as_array().map(Vec::len), Some(0), "{again:#}");
+
+    // Undo a revoked rule: the group fails again, and the log says who undid what.
+    let revoke = applied["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|a| a["playbook"] == "revoke_open_ingress")
+        .expect("a revoke");
+    let id_num = revoke["id"].as_i64().expect("id");
+    let id = id_num.to_string();
+    ok(fx.parapet(&data).args(["remediate", "undo", &id]));
+    let key = (
+        revoke["check"].as_str().unwrap_or_default().to_string(),
+        revoke["account_id"].as_str().unwrap_or_default().to_string(),
+        revoke["resource"].as_str().unwrap_or_default().to_string(),
+    );
+    assert!(failures(&fx).contains(&key), "{key:?} fails again after the undo");
+    let log: Vec<Value> = serde_json::from_str(&ok(fx.parapet(&data).args([
+        "remediate",
+        "log",
+        "--json",
+        "--limit",
+        "500",
+    ])))
+    .expect("log");
+    let original = log
+        .iter()
+        .find(|r| r["id"].as_i64() == Some(id_num))
+        .expect("logged");
+    assert!(original["undone_by"].is_i64(), "{original}");
+    assert!(log
+        .iter()
+        .any(|r| r["undo_of"].as_i64() == Some(id_num) && r["result"] == "done"));
+    assert!(log
+        .iter()
+        .all(|r| r["who"].as_str().is_some_and(|w| !w.is_empty())));
+    // Undoing twice is refused.
+    let twice = run(fx.parapet(&data).args(["remediate", "undo", &id]));
+    assert!(!twice.status.success());
+
+    // The teams were told what was done, with the undo command.
+    ok(fx
+        .parapet(&data)
+        .args(["--quiet", "notify", "send", "--until-empty"]));
+    let told = std::fs::read_to_string(&alerts).expect("alerts");
+    let remediated = told.lines().filter(|l| l.contains("parapet remediated")).count();
+    assert_eq!(remediated, want.len(), "{told}");
+    assert!(told.contains("parapet remediate undo"));
+}

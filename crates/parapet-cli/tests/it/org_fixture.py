@@ -622,7 +622,8 @@ class Fixture:
         created 400 days ago and never used when i % 5 == 1. A KMS key, rotated for even i. A
         Lambda function callable by anyone when i % 3 == 2, else only by S3 from one bucket. An
         application load balancer whose HTTP listener redirects to HTTPS for even i, answers in
-        plain HTTP for odd i.
+        plain HTTP for odd i. A trail of its own, logging when i % 4 == 3, never started when
+        i % 4 == 1.
 
         Checks moto's defaults decide (root MFA, which moto cannot set; the services; S3 access
         logging) are not compared."""
@@ -635,7 +636,7 @@ class Fixture:
             "rds.instance_encrypted", "rds.instance_backups", "iam.password_policy", "iam.user_console_mfa",
             "iam.access_key_rotated", "iam.credentials_unused", "iam.user_no_direct_policies",
             "iam.policy_no_full_admin", "iam.role_unused", "kms.key_rotation", "lambda.function_not_public",
-            "elb.listener_tls",
+            "elb.listener_tls", "cloudtrail.trail_logging",
         ]
         failures, exempt = [], []
 
@@ -833,6 +834,16 @@ class Fixture:
                 action = {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200", "ContentType": "text/plain", "MessageBody": "ok"}}
                 fail("elb.listener_tls", account, lb)
             elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[action])
+
+            # A trail of the account's own: logging for i % 4 == 3, created and never started
+            # for i % 4 == 1.
+            if i % 4 in (1, 3):
+                trail = self.client("cloudtrail", region, creds)
+                trail.create_trail(Name="local", S3BucketName=protected_bucket(f"trail-{account}"))
+                if i % 4 == 3:
+                    trail.start_logging(Name="local")
+                else:
+                    fail("cloudtrail.trail_logging", account, "local")
         return {"compared": compared, "failures": failures, "exempt": exempt}
 
     # --- changes between two syncs ---

@@ -1,0 +1,167 @@
+//! From failures to remediation actions: which playbook fixes which check, what exactly it
+//! changes (and keeps, to undo it), and where it may run. Pure: `parapet-aws` applies the
+//! actions, the store logs them.
+
+use parapet_model::inventory::{AccountInventory, IpRule};
+use parapet_model::posture::{PostureConfig, Verdict};
+use parapet_model::remediation::{
+    Action, Change, Mode, RemediateConfig, BLOCK_BUCKET_PUBLIC_ACCESS, CLEAR_DEFAULT_SECURITY_GROUP,
+    DEACTIVATE_ACCESS_KEY, REVOKE_OPEN_INGRESS, START_CLOUDTRAIL_LOGGING,
+};
+use parapet_model::{AccountDirectory, AccountId};
+
+use crate::checks::risky_world_rule;
+
+/// The playbook that fixes a check's failures, if any.
+pub fn playbook_for(check: &str) -> Option<&'static str> {
+    Some(match check {
+        "ec2.sg_open_ssh" | "ec2.sg_open_rdp" | "ec2.sg_open_all_ports" | "ec2.sg_open_high_risk_port" => {
+            REVOKE_OPEN_INGRESS
+        }
+        "ec2.default_sg_closed" => CLEAR_DEFAULT_SECURITY_GROUP,
+        "cloudtrail.trail_logging" => START_CLOUDTRAIL_LOGGING,
+        "s3.bucket_not_public" => BLOCK_BUCKET_PUBLIC_ACCESS,
+        "iam.access_key_rotated" => DEACTIVATE_ACCESS_KEY,
+        _ => return None,
+    })
+}
+
+/// Whether `account` is inside `[remediate]`'s scopes.
+pub fn in_scope(config: &RemediateConfig, account: AccountId, accounts: &AccountDirectory) -> bool {
+    let by_id = config.accounts.is_empty() || config.accounts.iter().any(|a| a == account.as_str());
+    let by_ou = config.ous.is_empty()
+        || accounts.get(&account).is_some_and(|a| {
+            config.ous.iter().any(|ou| {
+                let ou = ou.trim_end_matches('/');
+                a.ou == ou || a.ou.starts_with(&format!("{ou}/"))
+            })
+        });
+    by_id && by_ou
+}
+
+/// A planned action and how it may run.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Planned {
+    pub action: Action,
+    pub mode: Mode,
+}
+
+/// The actions that fix the failures of `verdicts` (exempt ones, accounts out of scope and
+/// playbooks that are off are left alone), one per resource and playbook.
+pub fn plan(
+    inventories: &[AccountInventory],
+    verdicts: &[Verdict],
+    posture: &PostureConfig,
+    config: &RemediateConfig,
+    accounts: &AccountDirectory,
+) -> Vec<Planned> {
+    let mut out: Vec<Planned> = Vec::new();
+    for v in verdicts.iter().filter(|v| v.counts_as_failed()) {
+        let Some(playbook) = playbook_for(&v.check) else {
+            continue;
+        };
+        let mode = config.mode(playbook);
+        if mode == Mode::Off || !in_scope(config, v.account_id, accounts) {
+            continue;
+        }
+        let seen = out.iter().any(|p| {
+            p.action.playbook == playbook
+                && p.action.account_id == v.account_id
+                && p.action.resource == v.resource
+        });
+        if seen {
+            continue;
+        }
+        let Some(inv) = inventories.iter().find(|i| i.account_id == v.account_id) else {
+            continue;
+        };
+        let Some(change) = change(inv, v, playbook, posture) else {
+            continue;
+        };
+        out.push(Planned {
+            action: Action {
+                playbook: playbook.to_string(),
+                check: v.check.clone(),
+                account_id: v.account_id,
+                region: v.region.clone(),
+                resource: v.resource.clone(),
+                change,
+            },
+            mode,
+        });
+    }
+    out
+}
+
+fn read<T>(p: &parapet_model::baseline::Probe<T>) -> Option<&T> {
+    match p {
+        parapet_model::baseline::Probe::Read(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// The change for one failure, from what the inventory holds about its resource.
+fn change(inv: &AccountInventory, v: &Verdict, playbook: &str, posture: &PostureConfig) -> Option<Change> {
+    let region = inv
+        .regions
+        .iter()
+        .find(|r| Some(r.region.as_str()) == v.region.as_deref());
+    match playbook {
+        REVOKE_OPEN_INGRESS => {
+            let g = read(&region?.security_groups)?
+                .iter()
+                .find(|g| g.id == v.resource)?;
+            // Only the world ranges of the risky rules go; narrower sources on the same rule stay.
+            let rules: Vec<IpRule> = g
+                .ingress
+                .iter()
+                .filter(|r| risky_world_rule(r, &posture.high_risk_ports))
+                .map(|r| IpRule {
+                    ipv4_ranges: r
+                        .ipv4_ranges
+                        .iter()
+                        .filter(|c| *c == "0.0.0.0/0")
+                        .cloned()
+                        .collect(),
+                    ipv6_ranges: r.ipv6_ranges.iter().filter(|c| *c == "::/0").cloned().collect(),
+                    sources: Vec::new(),
+                    ..r.clone()
+                })
+                .collect();
+            (!rules.is_empty()).then(|| Change::RevokeIngress {
+                group_id: g.id.clone(),
+                rules,
+            })
+        }
+        CLEAR_DEFAULT_SECURITY_GROUP => {
+            let g = read(&region?.security_groups)?
+                .iter()
+                .find(|g| g.id == v.resource)?;
+            Some(Change::ClearSecurityGroup {
+                group_id: g.id.clone(),
+                ingress: g.ingress.clone(),
+                egress: g.egress.clone(),
+            })
+        }
+        START_CLOUDTRAIL_LOGGING => Some(Change::StartLogging {
+            trail: v.resource.clone(),
+        }),
+        BLOCK_BUCKET_PUBLIC_ACCESS => {
+            let name = v.resource.strip_prefix("arn:aws:s3:::")?;
+            let b = read(&inv.buckets)?.iter().find(|b| b.name == name)?;
+            Some(Change::BlockBucketPublicAccess {
+                bucket: b.name.clone(),
+                before: b.block_public_access,
+            })
+        }
+        DEACTIVATE_ACCESS_KEY => {
+            let (user_arn, key_id) = v.resource.split_once("/access-key/")?;
+            let user = read(&inv.iam)?.users.iter().find(|u| u.arn == user_arn)?;
+            Some(Change::DeactivateAccessKey {
+                user: user.name.clone(),
+                key_id: key_id.to_string(),
+            })
+        }
+        _ => None,
+    }
+}
