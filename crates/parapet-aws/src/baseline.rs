@@ -236,6 +236,7 @@ async fn trails(config: &SdkConfig) -> Probe<Vec<Trail>> {
             logging,
             log_file_validation: t.log_file_validation_enabled().unwrap_or(false),
             kms_key_id: t.kms_key_id().map(str::to_string),
+            bucket: t.s3_bucket_name().map(str::to_string),
         });
     }
     Probe::Read(out)

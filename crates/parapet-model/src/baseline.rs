@@ -101,6 +101,9 @@ pub struct Trail {
     /// The KMS key the logs are encrypted with (SSE-KMS), if any.
     #[serde(default)]
     pub kms_key_id: Option<String>,
+    /// The bucket the logs go to.
+    #[serde(default)]
+    pub bucket: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

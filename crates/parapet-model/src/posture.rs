@@ -19,6 +19,10 @@ pub struct PostureConfig {
     pub unused_days: i64,
     /// Ports that must not be open to the internet (EC2.19), besides SSH and RDP.
     pub high_risk_ports: Vec<i32>,
+    /// Customer managed policies (ARN or name, `*` wildcards) allowed to stop, delete or change
+    /// trails and to write to or delete the trail buckets; any other attached policy granting
+    /// that fails `cloudtrail.tamper_permissions`.
+    pub cloudtrail_admin_policies: Vec<String>,
     /// Check ids not to run.
     pub disabled: Vec<String>,
 }
@@ -36,6 +40,7 @@ impl Default for PostureConfig {
                 20, 21, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 4333, 5000, 5432, 5500, 5601,
                 8080, 8088, 8888, 9200, 9300,
             ],
+            cloudtrail_admin_policies: Vec::new(),
             disabled: Vec::new(),
         }
     }

@@ -574,6 +574,52 @@ fn cloudtrail_multi_region(ctx: &Ctx<'_>, out: &mut Out) {
     out.judge(None, &account_resource(ctx), None, failure, &ok);
 }
 
+/// Trail buckets seen anywhere in the account (its own trails and shadows of organisation trails).
+fn trail_buckets(ctx: &Ctx<'_>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in &ctx.inv.regions {
+        for t in read(&r.services.trails).into_iter().flatten() {
+            if let Some(b) = &t.bucket {
+                if !out.contains(b) {
+                    out.push(b.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn cloudtrail_tamper_permissions(ctx: &Ctx<'_>, out: &mut Out) {
+    let buckets = trail_buckets(ctx);
+    let allowed = |arn: &str, name: &str| {
+        ctx.config
+            .cloudtrail_admin_policies
+            .iter()
+            .any(|p| wildcard(p, arn) || wildcard(p, name))
+    };
+    for p in iam(ctx).map(|i| i.policies.as_slice()).unwrap_or_default() {
+        if p.attachments == 0 {
+            continue;
+        }
+        let grants = policy::parse(&p.document)
+            .map(|d| policy::trail_tampering(&d, &buckets))
+            .unwrap_or_default();
+        let failure = (!grants.is_empty() && !allowed(&p.arn, &p.name)).then(|| {
+            format!(
+                "grants {} to its {} principal(s), and is not in posture.cloudtrail_admin_policies",
+                grants.join(", "),
+                p.attachments
+            )
+        });
+        let ok = if grants.is_empty() {
+            "cannot stop or change trails or their buckets"
+        } else {
+            "an allowed CloudTrail administrator policy"
+        };
+        out.judge(None, &p.arn, None, failure, ok);
+    }
+}
+
 fn cloudtrail_trail_logging(ctx: &Ctx<'_>, out: &mut Out) {
     for (region, t) in trails(ctx) {
         out.judge(
@@ -799,6 +845,9 @@ pub static CHECKS: &[Check] = &[
     check!("cloudtrail.trail_logging", cloudtrail_trail_logging, High, "AWS::CloudTrail::Trail", ["CloudTrail.1", "CIS 3.1"],
         "Trail is not logging",
         "aws cloudtrail start-logging --name <trail>, then find out who stopped it (remediation playbook: StartLogging)."),
+    check!("cloudtrail.tamper_permissions", cloudtrail_tamper_permissions, High, "AWS::IAM::Policy", ["PARAPET.CT.1", "CIS 3.3"],
+        "IAM policy can stop or change CloudTrail",
+        "Remove cloudtrail:StopLogging / DeleteTrail / UpdateTrail / PutEventSelectors and writes to the trail bucket from the policy, or add it to posture.cloudtrail_admin_policies if its principals administer CloudTrail; protect the trail with an SCP."),
     check!("cloudtrail.log_validation", cloudtrail_log_validation, Low, "AWS::CloudTrail::Trail", ["CloudTrail.4", "CIS 3.2"],
         "Trail log file validation is off",
         "aws cloudtrail update-trail --name <trail> --enable-log-file-validation"),

@@ -109,6 +109,62 @@ pub fn denies_insecure_transport(doc: &Value) -> bool {
     })
 }
 
+/// CloudTrail calls that silence or change a trail.
+const TRAIL_TAMPERING: [&str; 4] = [
+    "cloudtrail:StopLogging",
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:UpdateTrail",
+    "cloudtrail:PutEventSelectors",
+];
+
+/// S3 calls that destroy or redirect delivered logs.
+const BUCKET_TAMPERING: [&str; 5] = [
+    "s3:DeleteObject",
+    "s3:PutObject",
+    "s3:DeleteBucket",
+    "s3:PutBucketPolicy",
+    "s3:PutLifecycleConfiguration",
+];
+
+/// IAM action patterns are case-insensitive and take `*` and `?`.
+fn action_matches(pattern: &str, action: &str) -> bool {
+    let (p, a) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
+    parapet_model::detection::wildcard(&p.replace('?', "*"), &a)
+}
+
+/// What an Allow statement of the policy grants that could silence CloudTrail: trail calls
+/// (`cloudtrail:StopLogging`, …) on any trail, and writes or deletes on one of `buckets` (or on
+/// every resource); empty when none.
+pub fn trail_tampering(doc: &Value, buckets: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in statements(doc).into_iter().filter(|s| effect(s, "Allow")) {
+        let actions = strings(s.get("Action"));
+        let resources = strings(s.get("Resource"));
+        let grants = |target: &str| actions.iter().any(|a| action_matches(a, target));
+        for t in TRAIL_TAMPERING {
+            if grants(t) && !out.iter().any(|o| o == t) {
+                out.push(t.to_string());
+            }
+        }
+        let on_bucket = |b: &str| {
+            resources.iter().any(|r| {
+                *r == "*"
+                    || action_matches(r, &format!("arn:aws:s3:::{b}"))
+                    || action_matches(r, &format!("arn:aws:s3:::{b}/x"))
+            })
+        };
+        for t in BUCKET_TAMPERING {
+            for b in buckets.iter().filter(|b| on_bucket(b)) {
+                let what = format!("{t} on {b}");
+                if grants(t) && !out.contains(&what) {
+                    out.push(what);
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +214,36 @@ mod tests {
         assert!(!denies_insecure_transport(&doc(
             r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#
         )));
+    }
+
+    #[test]
+    fn trail_tampering_grants() {
+        let buckets = ["org-trail-logs".to_string()];
+        let t = |s: &str| trail_tampering(&doc(s), &buckets);
+        assert_eq!(
+            t(
+                r#"{"Statement":{"Effect":"Allow","Action":["cloudtrail:stop*","cloudtrail:Describe*"],"Resource":"*"}}"#
+            ),
+            ["cloudtrail:StopLogging"]
+        );
+        assert_eq!(
+            t(
+                r#"{"Statement":{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::org-trail-logs/*"}}"#
+            ),
+            ["s3:DeleteObject on org-trail-logs"]
+        );
+        assert!(t(
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::other/*"}}"#
+        )
+        .is_empty());
+        assert!(t(r#"{"Statement":{"Effect":"Deny","Action":"cloudtrail:*","Resource":"*"}}"#).is_empty());
+        assert!(
+            t(r#"{"Statement":{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"}}"#)
+                .is_empty()
+        );
+        assert_eq!(
+            t(r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#).len(),
+            9
+        );
     }
 }

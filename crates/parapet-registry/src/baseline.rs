@@ -339,6 +339,7 @@ mod tests {
             logging: true,
             log_file_validation: true,
             kms_key_id: None,
+            bucket: None,
         }]);
         let mut audit = facts("222222222222", "eu-west-1");
         audit.access_analyzers = Probe::Read(vec![Analyzer {
@@ -377,6 +378,7 @@ mod tests {
             logging: true,
             log_file_validation: true,
             kms_key_id: None,
+            bucket: None,
         }]);
         a.guardduty_detectors = Probe::Read(vec![Detector {
             id: "d9".into(),
