@@ -18,10 +18,11 @@ FIXTURE = os.path.join(HERE, "..", "crates", "parapet-cli", "tests", "it", "org_
 
 # parapet check -> (Custodian policy, how its resources name the resource parapet names)
 POLICIES = {
-    "ec2.sg_open_ssh": ({"resource": "security-group", "filters": [{"or": [
+    # (resources tagged parapet:exempt are exempt in parapet: the same filter here)
+    "ec2.sg_open_ssh": ({"resource": "security-group", "filters": [{"tag:parapet:exempt": "absent"}, {"or": [
         {"type": "ingress", "Ports": [22], "Cidr": {"value": "0.0.0.0/0"}},
         {"type": "ingress", "Ports": [22], "CidrV6": {"value": "::/0"}}]}]}, "GroupId"),
-    "ec2.sg_open_rdp": ({"resource": "security-group", "filters": [{"or": [
+    "ec2.sg_open_rdp": ({"resource": "security-group", "filters": [{"tag:parapet:exempt": "absent"}, {"or": [
         {"type": "ingress", "Ports": [3389], "Cidr": {"value": "0.0.0.0/0"}},
         {"type": "ingress", "Ports": [3389], "CidrV6": {"value": "::/0"}}]}]}, "GroupId"),
     "ec2.imdsv2_required": ({"resource": "ec2", "filters": [{"MetadataOptions.HttpTokens": "optional"}]}, "InstanceId"),

@@ -121,8 +121,12 @@ pub enum PostureCommand {
         regions: Vec<String>,
         /// Judge inventories saved earlier (a JSON array, as `--save` writes) instead of
         /// reading AWS.
-        #[arg(long, conflicts_with = "regions")]
+        #[arg(long, conflicts_with_all = ["regions", "from_lake"])]
         from: Option<PathBuf>,
+        /// Take resources from AWS Config's inventory in the lake (`config_inventory`); the
+        /// selected registry accounts without Config items are read live.
+        #[arg(long)]
+        from_lake: bool,
         /// Also write the inventories read to this file.
         #[arg(long)]
         save: Option<PathBuf>,

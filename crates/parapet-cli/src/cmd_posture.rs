@@ -27,6 +27,7 @@ pub fn run(cli: &Cli, args: &PostureArgs) -> Result<ExitCode> {
             filter,
             regions,
             from,
+            from_lake,
             save,
             json,
         } => {
@@ -44,6 +45,7 @@ pub fn run(cli: &Cli, args: &PostureArgs) -> Result<ExitCode> {
                     })?;
                     (inv, Vec::new(), None)
                 }
+                None if *from_lake => from_config(cli, &config, &data, filter, regions)?,
                 None => {
                     let read = read_live(cli, &config, &data, filter, regions)?;
                     (read.inventories, read.access_errors, Some(read.sessions))
@@ -86,6 +88,78 @@ pub fn run(cli: &Cli, args: &PostureArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+type Inventories = (
+    Vec<AccountInventory>,
+    Vec<parapet_aws::AccessError>,
+    Option<parapet_aws::SessionStats>,
+);
+
+/// Inventories from AWS Config's items in the lake; the selected registry accounts that have
+/// none are read live.
+fn from_config(
+    cli: &Cli,
+    config: &Config,
+    data: &DataDir,
+    filter: &crate::args::AccountFilterArgs,
+    regions: &[String],
+) -> Result<Inventories> {
+    use parapet_posture::config_items::{from_row, inventories, MAPPED_TYPES};
+    let types: Vec<String> = MAPPED_TYPES.iter().map(|t| format!("'{t}'")).collect();
+    let sql = format!(
+        "SELECT cloud_account_uid, cloud_region, resource_type, resource_uid, resource_arn, resource_tags, \
+                configuration, supplementary_configuration \
+         FROM config_inventory WHERE resource_type IN ({})",
+        types.join(", ")
+    );
+    let mut out = Vec::new();
+    crate::cmd_query::run_sql(data, &sql, parapet_lake::OutputFormat::Json, &mut out)
+        .context("reading AWS Config's inventory from the lake (ingest Config snapshots or history first)")?;
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out).context("the lake's answer")?;
+    let resources: Vec<_> = rows.iter().filter_map(from_row).collect();
+    let recorded: std::collections::BTreeSet<&str> =
+        resources.iter().map(|r| r.resource_type.as_str()).collect();
+    let recorded: Vec<&str> = recorded.into_iter().collect();
+    let mut lake = inventories(&resources, &recorded, now_ms());
+    let wanted: Vec<AccountId> = {
+        let store = data.open_store()?;
+        let registry = store.registry()?;
+        if registry.is_empty() {
+            Vec::new()
+        } else {
+            select(&registry, filter)?
+                .into_iter()
+                .filter(|r| r.removed_ms.is_none() && r.account.status == AccountStatus::Active)
+                .map(|r| r.account.id)
+                .collect()
+        }
+    };
+    if !wanted.is_empty() {
+        lake.retain(|i| wanted.contains(&i.account_id));
+    }
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|a| !lake.iter().any(|i| i.account_id == **a))
+        .map(|a| a.to_string())
+        .collect();
+    if missing.is_empty() {
+        return Ok((lake, Vec::new(), None));
+    }
+    if !cli.quiet {
+        eprintln!(
+            "{} account(s) have no AWS Config items in the lake: reading them live",
+            missing.len()
+        );
+    }
+    let only = crate::args::AccountFilterArgs {
+        accounts: missing,
+        ..crate::args::AccountFilterArgs::default()
+    };
+    let read = read_live(cli, config, data, &only, regions)?;
+    lake.extend(read.inventories);
+    lake.sort_by_key(|i| i.account_id);
+    Ok((lake, read.access_errors, Some(read.sessions)))
 }
 
 pub(crate) fn read_live(

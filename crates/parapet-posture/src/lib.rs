@@ -8,6 +8,7 @@
 //! nor fails there.
 
 mod checks;
+pub mod config_items;
 pub mod policy;
 pub mod remediation;
 pub mod score;

@@ -8,6 +8,7 @@ mod kill;
 mod managed;
 mod notify;
 mod pipeline;
+mod posture;
 mod s3;
 mod sources;
 mod sqs;
