@@ -10,7 +10,7 @@ use parapet_ingest::now_ms;
 use parapet_model::account::account_label;
 use parapet_model::remediation::{Action, Mode, PLAYBOOKS};
 use parapet_model::{AccountDirectory, Detection, Severity};
-use parapet_posture::remediation::{plan, Planned};
+use parapet_posture::remediation::{plan, ExposedKey, Planned};
 use parapet_posture::Check;
 use parapet_store::{RemediationEntry, RemediationRow};
 
@@ -111,6 +111,35 @@ fn told(
     }
 }
 
+/// Access keys that open AWS Health findings say are exposed (their affected entities).
+fn exposed_keys(data: &parapet_ingest::DataDir) -> Result<Vec<ExposedKey>> {
+    let store = data.open_store().context("opening the state database")?;
+    let filter = parapet_store::FindingFilter {
+        rule_prefix: Some("health.AWS_RISK_CREDENTIALS_EXPOSED".into()),
+        statuses: vec!["new".into(), "acknowledged".into()],
+        ..parapet_store::FindingFilter::default()
+    };
+    let mut out = Vec::new();
+    for f in store.findings(&filter)? {
+        let Some(account_id) = f.account_id.as_deref().and_then(parapet_model::AccountId::parse) else {
+            continue;
+        };
+        for key in f.evidence["affected"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+        {
+            out.push(ExposedKey {
+                account_id,
+                key_id: key.to_string(),
+                rule: f.rule_id.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
 fn remediate(cli: &Cli, config: &Config, args: &RemediateRun) -> Result<ExitCode> {
     for p in &args.playbooks {
         if !PLAYBOOKS.contains(&p.as_str()) {
@@ -121,9 +150,11 @@ fn remediate(cli: &Cli, config: &Config, args: &RemediateRun) -> Result<ExitCode
     let read = crate::cmd_posture::read_live(cli, config, &data, &args.filter, &args.regions)?;
     let directory = account_directory(&data, config.accounts.csv.as_deref())?;
     let recorded = crate::cmd_posture::record(config, &data, &read.inventories, &directory)?;
+    let exposed = exposed_keys(&data)?;
     let planned: Vec<Planned> = plan(
         &read.inventories,
         &recorded.verdicts,
+        &exposed,
         &config.posture,
         &config.remediate,
         &directory,

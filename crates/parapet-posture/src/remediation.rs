@@ -12,6 +12,15 @@ use parapet_model::{AccountDirectory, AccountId};
 
 use crate::checks::risky_world_rule;
 
+/// An access key a finding says is exposed (AWS Health `AWS_RISK_CREDENTIALS_EXPOSED`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExposedKey {
+    pub account_id: AccountId,
+    pub key_id: String,
+    /// The finding's rule id, recorded as the action's reason.
+    pub rule: String,
+}
+
 /// The playbook that fixes a check's failures, if any.
 pub fn playbook_for(check: &str) -> Option<&'static str> {
     Some(match check {
@@ -21,7 +30,7 @@ pub fn playbook_for(check: &str) -> Option<&'static str> {
         "ec2.default_sg_closed" => CLEAR_DEFAULT_SECURITY_GROUP,
         "cloudtrail.trail_logging" => START_CLOUDTRAIL_LOGGING,
         "s3.bucket_not_public" => BLOCK_BUCKET_PUBLIC_ACCESS,
-        "iam.access_key_rotated" => DEACTIVATE_ACCESS_KEY,
+        "iam.access_key_rotated" | "iam.credentials_unused" => DEACTIVATE_ACCESS_KEY,
         _ => return None,
     })
 }
@@ -46,51 +55,102 @@ pub struct Planned {
     pub mode: Mode,
 }
 
-/// The actions that fix the failures of `verdicts` (exempt ones, accounts out of scope and
-/// playbooks that are off are left alone), one per resource and playbook.
+/// The actions that fix the failures of `verdicts` and deactivate the `exposed` keys (exempt
+/// resources, accounts out of scope and playbooks that are off are left alone), one per
+/// resource and playbook.
 pub fn plan(
     inventories: &[AccountInventory],
     verdicts: &[Verdict],
+    exposed: &[ExposedKey],
     posture: &PostureConfig,
     config: &RemediateConfig,
     accounts: &AccountDirectory,
 ) -> Vec<Planned> {
     let mut out: Vec<Planned> = Vec::new();
+    let allowed = |playbook: &str, account: AccountId| {
+        config.mode(playbook) != Mode::Off && in_scope(config, account, accounts)
+    };
+    let mut add = |playbook: &str,
+                   check: &str,
+                   region: Option<&str>,
+                   account: AccountId,
+                   resource: String,
+                   change: Change| {
+        let seen = out.iter().any(|p| {
+            p.action.playbook == playbook && p.action.account_id == account && p.action.resource == resource
+        });
+        if !seen {
+            out.push(Planned {
+                action: Action {
+                    playbook: playbook.to_string(),
+                    check: check.to_string(),
+                    account_id: account,
+                    region: region.map(String::from),
+                    resource,
+                    change,
+                },
+                mode: config.mode(playbook),
+            });
+        }
+    };
     for v in verdicts.iter().filter(|v| v.counts_as_failed()) {
         let Some(playbook) = playbook_for(&v.check) else {
             continue;
         };
-        let mode = config.mode(playbook);
-        if mode == Mode::Off || !in_scope(config, v.account_id, accounts) {
-            continue;
-        }
-        let seen = out.iter().any(|p| {
-            p.action.playbook == playbook
-                && p.action.account_id == v.account_id
-                && p.action.resource == v.resource
-        });
-        if seen {
+        if !allowed(playbook, v.account_id) {
             continue;
         }
         let Some(inv) = inventories.iter().find(|i| i.account_id == v.account_id) else {
             continue;
         };
-        let Some(change) = change(inv, v, playbook, posture) else {
+        for (resource, change) in changes(inv, v, playbook, posture) {
+            add(
+                playbook,
+                &v.check,
+                v.region.as_deref(),
+                v.account_id,
+                resource,
+                change,
+            );
+        }
+    }
+    for e in exposed {
+        if !allowed(DEACTIVATE_ACCESS_KEY, e.account_id) {
+            continue;
+        }
+        let Some(iam) = inventories
+            .iter()
+            .find(|i| i.account_id == e.account_id)
+            .and_then(|i| read(&i.iam))
+        else {
             continue;
         };
-        out.push(Planned {
-            action: Action {
-                playbook: playbook.to_string(),
-                check: v.check.clone(),
-                account_id: v.account_id,
-                region: v.region.clone(),
-                resource: v.resource.clone(),
+        let owner = iam
+            .users
+            .iter()
+            .find(|u| u.access_keys.iter().any(|k| k.id == e.key_id && k.active));
+        if let Some(u) = owner.filter(|u| !exempt(&u.tags, posture)) {
+            let change = Change::DeactivateAccessKey {
+                user: u.name.clone(),
+                key_id: e.key_id.clone(),
+            };
+            let resource = format!("{}/access-key/{}", u.arn, e.key_id);
+            add(
+                DEACTIVATE_ACCESS_KEY,
+                &e.rule,
+                None,
+                e.account_id,
+                resource,
                 change,
-            },
-            mode,
-        });
+            );
+        }
     }
     out
+}
+
+fn exempt(tags: &parapet_model::inventory::Tags, posture: &PostureConfig) -> bool {
+    tags.get(&posture.exempt_tag)
+        .is_some_and(|v| !v.eq_ignore_ascii_case("false"))
 }
 
 fn read<T>(p: &parapet_model::baseline::Probe<T>) -> Option<&T> {
@@ -98,6 +158,40 @@ fn read<T>(p: &parapet_model::baseline::Probe<T>) -> Option<&T> {
         parapet_model::baseline::Probe::Read(v) => Some(v),
         _ => None,
     }
+}
+
+/// The changes (with the resource each acts on) for one failure.
+fn changes(
+    inv: &AccountInventory,
+    v: &Verdict,
+    playbook: &str,
+    posture: &PostureConfig,
+) -> Vec<(String, Change)> {
+    if v.check == "iam.credentials_unused" {
+        // Each active key unused past the limit (a console password is left to a person).
+        let Some(user) = read(&inv.iam).and_then(|i| i.users.iter().find(|u| u.arn == v.resource)) else {
+            return Vec::new();
+        };
+        let limit = posture.unused_days * 86_400_000;
+        return user
+            .access_keys
+            .iter()
+            .filter(|k| k.active && inv.collected_ms - k.last_used_ms.unwrap_or(k.created_ms) > limit)
+            .map(|k| {
+                (
+                    format!("{}/access-key/{}", user.arn, k.id),
+                    Change::DeactivateAccessKey {
+                        user: user.name.clone(),
+                        key_id: k.id.clone(),
+                    },
+                )
+            })
+            .collect();
+    }
+    change(inv, v, playbook, posture)
+        .map(|c| (v.resource.clone(), c))
+        .into_iter()
+        .collect()
 }
 
 /// The change for one failure, from what the inventory holds about its resource.

@@ -69,15 +69,35 @@ fn remediation_plans_fix_failures_in_scope_and_leave_exempt_resources() {
     let verdicts = parapet_posture::evaluate(&f.inventories, &f.config, f.now_ms);
     let csv = "id,name,team,env,owner,ou\n111111111111,good,platform,prod,o,Root/Security\n222222222222,bad,payments,dev,o,Root/Workloads/Dev\n";
     let accounts = AccountDirectory::from_csv(csv).expect("csv");
+    // AWS Health says three keys leaked: a good account's (deactivated), the exempt CI user's
+    // (left to its owners) and one nobody in the account has (nothing to do).
+    let exposed = [
+        parapet_posture::remediation::ExposedKey {
+            account_id: parapet_model::AccountId::parse("111111111111").expect("id"),
+            key_id: "AKIAGOOD".into(),
+            rule: "health.AWS_RISK_CREDENTIALS_EXPOSED".into(),
+        },
+        parapet_posture::remediation::ExposedKey {
+            account_id: parapet_model::AccountId::parse("222222222222").expect("id"),
+            key_id: "AKIAEXEMPT".into(),
+            rule: "health.AWS_RISK_CREDENTIALS_EXPOSED".into(),
+        },
+        parapet_posture::remediation::ExposedKey {
+            account_id: parapet_model::AccountId::parse("222222222222").expect("id"),
+            key_id: "AKIANOBODY".into(),
+            rule: "health.AWS_RISK_CREDENTIALS_EXPOSED".into(),
+        },
+    ];
     let plan = |config: &RemediateConfig| -> Vec<String> {
-        parapet_posture::remediation::plan(&f.inventories, &verdicts, &f.config, config, &accounts)
+        parapet_posture::remediation::plan(&f.inventories, &verdicts, &exposed, &f.config, config, &accounts)
             .iter()
             .map(|p| {
                 format!(
-                    "{:?} {} {}",
+                    "{:?} {} {} ({})",
                     p.mode,
                     p.action.playbook,
-                    p.action.change.describe()
+                    p.action.change.describe(),
+                    p.action.check
                 )
             })
             .collect()
@@ -85,14 +105,15 @@ fn remediation_plans_fix_failures_in_scope_and_leave_exempt_resources() {
     let all = plan(&RemediateConfig::default());
     expect_test::expect![[r#"
         [
-            "DryRun revoke_open_ingress revoke inbound tcp/22 from 0.0.0.0/0 on sg-ssh",
-            "DryRun revoke_open_ingress revoke inbound -1/all from 0.0.0.0/0 on sg-all",
-            "DryRun revoke_open_ingress revoke inbound tcp/3389 from ::/0 on sg-rdp6",
-            "DryRun revoke_open_ingress revoke inbound tcp/3306 from 0.0.0.0/0 on sg-db",
-            "DryRun clear_default_security_group remove the 1 inbound and 1 outbound rule(s) of default security group sg-default2",
-            "DryRun block_bucket_public_access turn on all four Block Public Access settings of bucket open",
-            "DryRun deactivate_access_key deactivate access key AKIAOLD of bob",
-            "DryRun start_cloudtrail_logging start logging on trail local",
+            "DryRun revoke_open_ingress revoke inbound tcp/22 from 0.0.0.0/0 on sg-ssh (ec2.sg_open_ssh)",
+            "DryRun revoke_open_ingress revoke inbound -1/all from 0.0.0.0/0 on sg-all (ec2.sg_open_ssh)",
+            "DryRun revoke_open_ingress revoke inbound tcp/3389 from ::/0 on sg-rdp6 (ec2.sg_open_rdp)",
+            "DryRun revoke_open_ingress revoke inbound tcp/3306 from 0.0.0.0/0 on sg-db (ec2.sg_open_high_risk_port)",
+            "DryRun clear_default_security_group remove the 1 inbound and 1 outbound rule(s) of default security group sg-default2 (ec2.default_sg_closed)",
+            "DryRun block_bucket_public_access turn on all four Block Public Access settings of bucket open (s3.bucket_not_public)",
+            "DryRun deactivate_access_key deactivate access key AKIAOLD of bob (iam.access_key_rotated)",
+            "DryRun start_cloudtrail_logging start logging on trail local (cloudtrail.trail_logging)",
+            "DryRun deactivate_access_key deactivate access key AKIAGOOD of alice (health.AWS_RISK_CREDENTIALS_EXPOSED)",
         ]
     "#]]
     .assert_debug_eq(&all);
@@ -101,9 +122,12 @@ fn remediation_plans_fix_failures_in_scope_and_leave_exempt_resources() {
         ous: vec!["Root/Security".into()],
         ..RemediateConfig::default()
     };
-    assert!(plan(&ou).is_empty());
+    assert_eq!(
+        plan(&ou),
+        ["DryRun deactivate_access_key deactivate access key AKIAGOOD of alice (health.AWS_RISK_CREDENTIALS_EXPOSED)"]
+    );
     let by_id = RemediateConfig {
-        accounts: vec!["111111111111".into()],
+        accounts: vec!["333333333333".into()],
         ..RemediateConfig::default()
     };
     assert!(plan(&by_id).is_empty());
@@ -113,5 +137,8 @@ fn remediation_plans_fix_failures_in_scope_and_leave_exempt_resources() {
     modes.playbooks.insert("deactivate_access_key".into(), Mode::Auto);
     let planned = plan(&modes);
     assert!(!planned.iter().any(|p| p.contains("revoke_open_ingress")));
-    assert!(planned.contains(&"Auto deactivate_access_key deactivate access key AKIAOLD of bob".to_string()));
+    assert!(planned.contains(
+        &"Auto deactivate_access_key deactivate access key AKIAOLD of bob (iam.access_key_rotated)"
+            .to_string()
+    ));
 }

@@ -800,6 +800,59 @@ fn remediation_on_moto_fixes_what_is_in_scope_once_and_undoes() {
     };
     let before = failures(&fx);
 
+    // AWS Health says a fresh key in the second account leaked (the key of user "ci", which no
+    // posture check fails): it is deactivated too.
+    let saved = tmp.path().join("inventory.json");
+    run(fx
+        .parapet(&data)
+        .args([
+            "posture",
+            "scan",
+            "--region",
+            "us-east-1",
+            "--account",
+            &scope[1],
+            "--json",
+            "--save",
+        ])
+        .arg(&saved));
+    let inventory: Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).expect("saved")).expect("json");
+    let ci = inventory[0]["iam"]["value"]["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["name"] == "ci")
+        .expect("ci")
+        .clone();
+    let leaked = ci["access_keys"][0]["id"].as_str().expect("key").to_string();
+    let health = tmp.path().join("health");
+    std::fs::create_dir_all(&health).expect("mkdir");
+    std::fs::write(
+        health.join("health-event.json"),
+        serde_json::json!({
+            "version": "0", "id": "5f2c1a2e-0000-4000-8000-000000000001", "detail-type": "AWS Health Event",
+            "source": "aws.health", "account": scope[1], "time": "2026-12-01T10:00:00Z", "region": "us-east-1",
+            "resources": [],
+            "detail": {
+                "eventArn": "arn:aws:health:us-east-1::event/AWS_RISK_CREDENTIALS_EXPOSED_TEST",
+                "service": "RISK", "eventTypeCode": "AWS_RISK_CREDENTIALS_EXPOSED", "eventTypeCategory": "issue",
+                "startTime": "Tue, 01 Dec 2026 10:00:00 GMT",
+                "eventDescription": [{"language": "en_US", "latestDescription": "Your access key was found in a public repository."}],
+                "affectedEntities": [{"entityValue": leaked}]
+            }
+        })
+        .to_string(),
+    )
+    .expect("health event");
+    ok(fx.parapet(&data).args(["--quiet", "ingest"]).arg(&health));
+    let mut want = want;
+    want.insert((
+        "deactivate_access_key".to_string(),
+        scope[1].clone(),
+        format!("{}/access-key/{leaked}", ci["arn"].as_str().expect("arn")),
+    ));
+
     // A dry run plans exactly that and changes nothing.
     let dry = remediate(&fx, &[]);
     assert_eq!(actions(&dry), want);
