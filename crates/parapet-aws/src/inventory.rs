@@ -777,11 +777,40 @@ async fn read_iam(config: &SdkConfig) -> Result<Iam, String> {
             .decode_utf8()
             .map(|s| s.into_owned())
             .unwrap_or_else(|_| raw.to_string());
+        let attachments = p.attachment_count().unwrap_or(0);
+        let mut attached_to = Vec::new();
+        if attachments > 0 {
+            let e = iam
+                .list_entities_for_policy()
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| failed("iam:ListEntitiesForPolicy", e))?;
+            attached_to.extend(
+                e.policy_users()
+                    .iter()
+                    .filter_map(|u| u.user_name())
+                    .map(|n| format!("user/{n}")),
+            );
+            attached_to.extend(
+                e.policy_groups()
+                    .iter()
+                    .filter_map(|g| g.group_name())
+                    .map(|n| format!("group/{n}")),
+            );
+            attached_to.extend(
+                e.policy_roles()
+                    .iter()
+                    .filter_map(|r| r.role_name())
+                    .map(|n| format!("role/{n}")),
+            );
+        }
         policies.push(ManagedPolicy {
             name: p.policy_name().unwrap_or_default().to_string(),
             arn: arn.to_string(),
             document,
-            attachments: p.attachment_count().unwrap_or(0),
+            attachments,
+            attached_to,
         });
     }
 

@@ -149,6 +149,67 @@ async fn apply(config: &SdkConfig, change: &Change, undo: bool) -> Result<(), St
                     .map_err(|e| failed("s3:DeletePublicAccessBlock", e)),
             }
         }
+        Change::DetachPolicy {
+            policy_arn,
+            principals,
+        } => {
+            let iam = aws_sdk_iam::Client::new(config);
+            for p in principals {
+                let result = match (p.split_once('/'), undo) {
+                    (Some(("user", n)), false) => iam
+                        .detach_user_policy()
+                        .user_name(n)
+                        .policy_arn(policy_arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .or_else(|e| already(e, "NoSuchEntity", "iam:DetachUserPolicy")),
+                    (Some(("group", n)), false) => iam
+                        .detach_group_policy()
+                        .group_name(n)
+                        .policy_arn(policy_arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .or_else(|e| already(e, "NoSuchEntity", "iam:DetachGroupPolicy")),
+                    (Some(("role", n)), false) => iam
+                        .detach_role_policy()
+                        .role_name(n)
+                        .policy_arn(policy_arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .or_else(|e| already(e, "NoSuchEntity", "iam:DetachRolePolicy")),
+                    (Some(("user", n)), true) => iam
+                        .attach_user_policy()
+                        .user_name(n)
+                        .policy_arn(policy_arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| failed("iam:AttachUserPolicy", e)),
+                    (Some(("group", n)), true) => iam
+                        .attach_group_policy()
+                        .group_name(n)
+                        .policy_arn(policy_arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| failed("iam:AttachGroupPolicy", e)),
+                    (Some(("role", n)), true) => iam
+                        .attach_role_policy()
+                        .role_name(n)
+                        .policy_arn(policy_arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| failed("iam:AttachRolePolicy", e)),
+                    _ => Err(format!("{p:?} is not user/NAME, group/NAME or role/NAME")),
+                };
+                result?;
+            }
+            Ok(())
+        }
         Change::DeactivateAccessKey { user, key_id } => {
             let iam = aws_sdk_iam::Client::new(config);
             let status = if undo {

@@ -274,6 +274,9 @@ pub struct ManagedPolicy {
     /// The default version's document, as JSON.
     pub document: String,
     pub attachments: i32,
+    /// Who it is attached to: `user/NAME`, `group/NAME`, `role/NAME`.
+    #[serde(default)]
+    pub attached_to: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

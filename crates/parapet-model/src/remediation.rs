@@ -33,24 +33,33 @@ pub struct RemediateConfig {
 }
 
 impl RemediateConfig {
+    /// A playbook's mode: as configured, else dry-run (and off for the one that takes
+    /// permissions away from people, until someone turns it on).
     pub fn mode(&self, playbook: &str) -> Mode {
-        self.playbooks.get(playbook).copied().unwrap_or_default()
+        match self.playbooks.get(playbook) {
+            Some(m) => *m,
+            None if playbook == DETACH_TRAIL_TAMPERING_POLICY => Mode::Off,
+            None => Mode::DryRun,
+        }
     }
 }
 
 /// The playbooks, by id.
-pub const PLAYBOOKS: [&str; 5] = [
+pub const PLAYBOOKS: [&str; 6] = [
     REVOKE_OPEN_INGRESS,
     CLEAR_DEFAULT_SECURITY_GROUP,
     START_CLOUDTRAIL_LOGGING,
     BLOCK_BUCKET_PUBLIC_ACCESS,
     DEACTIVATE_ACCESS_KEY,
+    DETACH_TRAIL_TAMPERING_POLICY,
 ];
 pub const REVOKE_OPEN_INGRESS: &str = "revoke_open_ingress";
 pub const CLEAR_DEFAULT_SECURITY_GROUP: &str = "clear_default_security_group";
 pub const START_CLOUDTRAIL_LOGGING: &str = "start_cloudtrail_logging";
 pub const BLOCK_BUCKET_PUBLIC_ACCESS: &str = "block_bucket_public_access";
 pub const DEACTIVATE_ACCESS_KEY: &str = "deactivate_access_key";
+/// Off unless configured: detaching a policy takes permissions away from its principals.
+pub const DETACH_TRAIL_TAMPERING_POLICY: &str = "detach_trail_tampering_policy";
 
 /// One change, with what undoing it needs.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -74,6 +83,12 @@ pub enum Change {
     },
     /// Deactivate an access key (undo: activate it).
     DeactivateAccessKey { user: String, key_id: String },
+    /// Detach a managed policy from its principals (`user/NAME`, `group/NAME`, `role/NAME`;
+    /// undo: attach it to them again).
+    DetachPolicy {
+        policy_arn: String,
+        principals: Vec<String>,
+    },
 }
 
 impl Change {
@@ -118,6 +133,10 @@ impl Change {
             Change::DeactivateAccessKey { user, key_id } => {
                 format!("deactivate access key {key_id} of {user}")
             }
+            Change::DetachPolicy {
+                policy_arn,
+                principals,
+            } => format!("detach {policy_arn} from {}", principals.join(", ")),
         }
     }
 }

@@ -6,7 +6,7 @@ use parapet_model::inventory::{AccountInventory, IpRule};
 use parapet_model::posture::{PostureConfig, Verdict};
 use parapet_model::remediation::{
     Action, Change, Mode, RemediateConfig, BLOCK_BUCKET_PUBLIC_ACCESS, CLEAR_DEFAULT_SECURITY_GROUP,
-    DEACTIVATE_ACCESS_KEY, REVOKE_OPEN_INGRESS, START_CLOUDTRAIL_LOGGING,
+    DEACTIVATE_ACCESS_KEY, DETACH_TRAIL_TAMPERING_POLICY, REVOKE_OPEN_INGRESS, START_CLOUDTRAIL_LOGGING,
 };
 use parapet_model::{AccountDirectory, AccountId};
 
@@ -31,6 +31,7 @@ pub fn playbook_for(check: &str) -> Option<&'static str> {
         "cloudtrail.trail_logging" => START_CLOUDTRAIL_LOGGING,
         "s3.bucket_not_public" => BLOCK_BUCKET_PUBLIC_ACCESS,
         "iam.access_key_rotated" | "iam.credentials_unused" => DEACTIVATE_ACCESS_KEY,
+        "cloudtrail.tamper_permissions" => DETACH_TRAIL_TAMPERING_POLICY,
         _ => return None,
     })
 }
@@ -246,6 +247,13 @@ fn change(inv: &AccountInventory, v: &Verdict, playbook: &str, posture: &Posture
             Some(Change::BlockBucketPublicAccess {
                 bucket: b.name.clone(),
                 before: b.block_public_access,
+            })
+        }
+        DETACH_TRAIL_TAMPERING_POLICY => {
+            let p = read(&inv.iam)?.policies.iter().find(|p| p.arn == v.resource)?;
+            (!p.attached_to.is_empty()).then(|| Change::DetachPolicy {
+                policy_arn: p.arn.clone(),
+                principals: p.attached_to.clone(),
             })
         }
         DEACTIVATE_ACCESS_KEY => {

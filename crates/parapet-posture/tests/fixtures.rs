@@ -131,6 +131,17 @@ fn remediation_plans_fix_failures_in_scope_and_leave_exempt_resources() {
         ..RemediateConfig::default()
     };
     assert!(plan(&by_id).is_empty());
+    // Detaching policies is off until configured.
+    let mut detach = RemediateConfig::default();
+    detach
+        .playbooks
+        .insert("detach_trail_tampering_policy".into(), Mode::DryRun);
+    let planned = plan(&detach);
+    assert_eq!(planned.len(), all.len() + 2, "{planned:#?}");
+    assert!(planned.contains(
+        &"DryRun detach_trail_tampering_policy detach arn:aws:iam::222222222222:policy/cleanup from user/bob (cloudtrail.tamper_permissions)"
+            .to_string()
+    ));
     // A playbook off is not planned; one on auto says so.
     let mut modes = RemediateConfig::default();
     modes.playbooks.insert("revoke_open_ingress".into(), Mode::Off);

@@ -717,6 +717,7 @@ fn playbook(check: &str) -> Option<&'static str> {
         "cloudtrail.trail_logging" => "start_cloudtrail_logging",
         "s3.bucket_not_public" => "block_bucket_public_access",
         "iam.access_key_rotated" => "deactivate_access_key",
+        "cloudtrail.tamper_permissions" => "detach_trail_tampering_policy",
         _ => return None,
     })
 }
@@ -741,7 +742,7 @@ fn remediation_on_moto_fixes_what_is_in_scope_once_and_undoes() {
     let alerts = tmp.path().join("alerts.jsonl");
     let mut config = std::fs::read_to_string(&fx.config).expect("config");
     config.push_str(&format!(
-        "[remediate]\naccounts = {}\n[notify]\nfallback = \"audit\"\n[[notify.channels]]\nname = \"audit\"\nkind = \"file\"\npath = {:?}\n",
+        "[remediate]\naccounts = {}\n[remediate.playbooks]\ndetach_trail_tampering_policy = \"dry-run\"\n[notify]\nfallback = \"audit\"\n[[notify.channels]]\nname = \"audit\"\nkind = \"file\"\npath = {:?}\n",
         serde_json::json!(scope),
         alerts.display().to_string()
     ));

@@ -636,7 +636,7 @@ class Fixture:
             "rds.instance_encrypted", "rds.instance_backups", "iam.password_policy", "iam.user_console_mfa",
             "iam.access_key_rotated", "iam.credentials_unused", "iam.user_no_direct_policies",
             "iam.policy_no_full_admin", "iam.role_unused", "kms.key_rotation", "lambda.function_not_public",
-            "elb.listener_tls", "cloudtrail.trail_logging",
+            "elb.listener_tls", "cloudtrail.trail_logging", "cloudtrail.tamper_permissions",
         ]
         failures, exempt = [], []
 
@@ -807,6 +807,8 @@ class Fixture:
                     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Policy"]["Arn"]
                 iam.attach_role_policy(RoleName="fn-role", PolicyArn=admin)
                 fail("iam.policy_no_full_admin", account, admin)
+                # "*" includes cloudtrail:StopLogging and friends.
+                fail("cloudtrail.tamper_permissions", account, admin)
             if i % 5 == 1:
                 legacy = iam.create_role(RoleName="legacy-deployer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
                 role = iam_backends[account]["aws"].get_role("legacy-deployer")
