@@ -81,7 +81,7 @@ async fn apply(config: &SdkConfig, change: &Change, undo: bool) -> Result<(), St
     match change {
         Change::RevokeIngress { group_id, rules } => {
             let ec2 = aws_sdk_ec2::Client::new(config);
-            ingress(&ec2, group_id, rules, !undo).await
+            rules_on(&ec2, group_id, rules, Side::Ingress, !undo).await
         }
         Change::ClearSecurityGroup {
             group_id,
@@ -89,8 +89,8 @@ async fn apply(config: &SdkConfig, change: &Change, undo: bool) -> Result<(), St
             egress: outbound,
         } => {
             let ec2 = aws_sdk_ec2::Client::new(config);
-            ingress(&ec2, group_id, inbound, !undo).await?;
-            egress(&ec2, group_id, outbound, !undo).await
+            rules_on(&ec2, group_id, inbound, Side::Ingress, !undo).await?;
+            rules_on(&ec2, group_id, outbound, Side::Egress, !undo).await
         }
         Change::StartLogging { trail } => {
             let ct = aws_sdk_cloudtrail::Client::new(config);
@@ -229,76 +229,60 @@ async fn apply(config: &SdkConfig, change: &Change, undo: bool) -> Result<(), St
     }
 }
 
-/// Revokes (or, `revoke` false, authorizes) inbound rules; a rule already gone (or already
-/// there) is not an error.
-async fn ingress(
-    ec2: &aws_sdk_ec2::Client,
-    group: &str,
-    rules: &[IpRule],
-    revoke: bool,
-) -> Result<(), String> {
-    for r in rules {
-        let p = permission(r);
-        let result = if revoke {
-            ec2.revoke_security_group_ingress()
-                .group_id(group)
-                .ip_permissions(p)
-                .send()
-                .await
-                .map(|_| ())
-                .or_else(|e| already(e, "InvalidPermission.NotFound", "ec2:RevokeSecurityGroupIngress"))
-        } else {
-            ec2.authorize_security_group_ingress()
-                .group_id(group)
-                .ip_permissions(p)
-                .send()
-                .await
-                .map(|_| ())
-                .or_else(|e| {
-                    already(
-                        e,
-                        "InvalidPermission.Duplicate",
-                        "ec2:AuthorizeSecurityGroupIngress",
-                    )
-                })
-        };
-        result?;
-    }
-    Ok(())
+/// Which side of a security group.
+#[derive(Clone, Copy)]
+enum Side {
+    Ingress,
+    Egress,
 }
 
-async fn egress(
+/// Revokes (or, `revoke` false, authorizes) rules on one side of a group; a rule already gone
+/// (or already there) is not an error.
+async fn rules_on(
     ec2: &aws_sdk_ec2::Client,
     group: &str,
     rules: &[IpRule],
+    side: Side,
     revoke: bool,
 ) -> Result<(), String> {
     for r in rules {
         let p = permission(r);
-        let result = if revoke {
-            ec2.revoke_security_group_egress()
+        const GONE: &str = "InvalidPermission.NotFound";
+        const THERE: &str = "InvalidPermission.Duplicate";
+        match (side, revoke) {
+            (Side::Ingress, true) => ec2
+                .revoke_security_group_ingress()
                 .group_id(group)
                 .ip_permissions(p)
                 .send()
                 .await
                 .map(|_| ())
-                .or_else(|e| already(e, "InvalidPermission.NotFound", "ec2:RevokeSecurityGroupEgress"))
-        } else {
-            ec2.authorize_security_group_egress()
+                .or_else(|e| already(e, GONE, "ec2:RevokeSecurityGroupIngress")),
+            (Side::Ingress, false) => ec2
+                .authorize_security_group_ingress()
                 .group_id(group)
                 .ip_permissions(p)
                 .send()
                 .await
                 .map(|_| ())
-                .or_else(|e| {
-                    already(
-                        e,
-                        "InvalidPermission.Duplicate",
-                        "ec2:AuthorizeSecurityGroupEgress",
-                    )
-                })
-        };
-        result?;
+                .or_else(|e| already(e, THERE, "ec2:AuthorizeSecurityGroupIngress")),
+            (Side::Egress, true) => ec2
+                .revoke_security_group_egress()
+                .group_id(group)
+                .ip_permissions(p)
+                .send()
+                .await
+                .map(|_| ())
+                .or_else(|e| already(e, GONE, "ec2:RevokeSecurityGroupEgress")),
+            (Side::Egress, false) => ec2
+                .authorize_security_group_egress()
+                .group_id(group)
+                .ip_permissions(p)
+                .send()
+                .await
+                .map(|_| ())
+                .or_else(|e| already(e, THERE, "ec2:AuthorizeSecurityGroupEgress")),
+        }?;
     }
     Ok(())
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
-use parapet_aws::AccessSettings;
 use parapet_config::Config;
 use parapet_ingest::DataDir;
 use parapet_model::baseline::Control;
@@ -424,13 +423,7 @@ fn baseline(
         .iter()
         .filter_map(|c| Control::parse(c))
         .collect();
-    let access = AccessSettings {
-        role_name: config.accounts.role_name.clone(),
-        external_id: config.accounts.external_id.clone(),
-        session_name: config.accounts.session_name.clone(),
-        duration_secs: config.accounts.session_secs as i32,
-        concurrency: config.accounts.concurrency,
-    };
+    let access = crate::context::access_settings(config);
     let bar = crate::progress::spinner(show_progress(cli), "accounts read");
     bar.set_length(accounts.len() as u64);
     let progress_bar = bar.clone();

@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use parapet_aws::AccessSettings;
 use parapet_config::Config;
 use parapet_ingest::{now_ms, DataDir};
 use parapet_model::account::account_label;
@@ -189,13 +188,7 @@ pub(crate) fn read_live(
     } else {
         config.accounts.regions.clone()
     };
-    let access = AccessSettings {
-        role_name: config.accounts.role_name.clone(),
-        external_id: config.accounts.external_id.clone(),
-        session_name: config.accounts.session_name.clone(),
-        duration_secs: config.accounts.session_secs as i32,
-        concurrency: config.accounts.concurrency,
-    };
+    let access = crate::context::access_settings(config);
     let bar = crate::progress::spinner(show_progress(cli), "accounts read");
     bar.set_length(accounts.len() as u64);
     let progress_bar = bar.clone();

@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use parapet_aws::AccessSettings;
 use parapet_config::Config;
 use parapet_ingest::now_ms;
 use parapet_model::account::account_label;
@@ -35,16 +34,6 @@ pub fn run(cli: &Cli, args: &RemediateArgs) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-fn access(config: &Config) -> AccessSettings {
-    AccessSettings {
-        role_name: config.accounts.role_name.clone(),
-        external_id: config.accounts.external_id.clone(),
-        session_name: config.accounts.session_name.clone(),
-        duration_secs: config.accounts.session_secs as i32,
-        concurrency: config.accounts.concurrency,
     }
 }
 
@@ -171,8 +160,13 @@ fn remediate(cli: &Cli, config: &Config, args: &RemediateRun) -> Result<ExitCode
     let mut results = if to_apply.is_empty() {
         Vec::new()
     } else {
-        parapet_aws::apply_actions(&aws_settings(config), &access(config), &to_apply, false)
-            .context("applying the remediations")?
+        parapet_aws::apply_actions(
+            &aws_settings(config),
+            &crate::context::access_settings(config),
+            &to_apply,
+            false,
+        )
+        .context("applying the remediations")?
     }
     .into_iter();
     let who = person();
@@ -297,7 +291,7 @@ fn undo(cli: &Cli, config: &Config, id: i64, json: bool) -> Result<ExitCode> {
     drop(store);
     let result = parapet_aws::apply_actions(
         &aws_settings(config),
-        &access(config),
+        &crate::context::access_settings(config),
         std::slice::from_ref(&action),
         true,
     )

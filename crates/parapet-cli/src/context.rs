@@ -34,6 +34,18 @@ pub fn aws_settings(config: &Config) -> parapet_aws::AwsSettings {
     }
 }
 
+/// How to enter member accounts (`[accounts]` role, external ID, session, concurrency).
+pub fn access_settings(config: &Config) -> parapet_aws::AccessSettings {
+    let a = &config.accounts;
+    parapet_aws::AccessSettings {
+        role_name: a.role_name.clone(),
+        external_id: a.external_id.clone(),
+        session_name: a.session_name.clone(),
+        duration_secs: a.session_secs as i32,
+        concurrency: a.concurrency,
+    }
+}
+
 /// The accounts for enrichment: the registry (every account ever synced), with `csv` merged
 /// on top (a non-empty field wins; accounts only in the file are added).
 pub fn account_directory(data: &DataDir, csv: Option<&Path>) -> Result<AccountDirectory> {

@@ -601,8 +601,9 @@ fn verdict_keys(list: &Value) -> std::collections::BTreeSet<(String, String, Str
         .collect()
 }
 
-#[test]
-fn posture_on_moto_flags_exactly_the_planted_misconfigurations() {
+/// The fixture organisation (55 accounts) with the posture resources planted in its first `n`
+/// members that have the role: the fixture, those accounts, and what was planted.
+fn planted_organization(n: usize) -> (OrgFixture, Vec<String>, Value) {
     let mut fx = OrgFixture::start();
     let manifest = fx.cmd(serde_json::json!({"cmd": "build", "accounts": 55}));
     let management = manifest["management"].as_str().expect("management").to_string();
@@ -611,11 +612,17 @@ fn posture_on_moto_flags_exactly_the_planted_misconfigurations() {
         .expect("accounts")
         .iter()
         .filter(|a| a["has_role"] == true && a["id"] != management.as_str())
-        .take(24)
+        .take(n)
         .map(|a| a["id"].as_str().expect("id").to_string())
         .collect();
-    assert_eq!(accounts.len(), 24);
+    assert_eq!(accounts.len(), n);
     let planted = fx.cmd(serde_json::json!({"cmd": "plant_posture", "accounts": accounts}));
+    (fx, accounts, planted)
+}
+
+#[test]
+fn posture_on_moto_flags_exactly_the_planted_misconfigurations() {
+    let (fx, accounts, planted) = planted_organization(24);
     let mut config = std::fs::read_to_string(&fx.config).expect("config");
     config.push_str("[posture]\nallowed_instance_types = [\"t3.*\"]\n");
     std::fs::write(&fx.config, config).expect("config");
@@ -724,18 +731,7 @@ fn playbook(check: &str) -> Option<&'static str> {
 
 #[test]
 fn remediation_on_moto_fixes_what_is_in_scope_once_and_undoes() {
-    let mut fx = OrgFixture::start();
-    let manifest = fx.cmd(serde_json::json!({"cmd": "build", "accounts": 55}));
-    let management = manifest["management"].as_str().expect("management").to_string();
-    let accounts: Vec<String> = manifest["accounts"]
-        .as_array()
-        .expect("accounts")
-        .iter()
-        .filter(|a| a["has_role"] == true && a["id"] != management.as_str())
-        .take(8)
-        .map(|a| a["id"].as_str().expect("id").to_string())
-        .collect();
-    let planted = fx.cmd(serde_json::json!({"cmd": "plant_posture", "accounts": accounts}));
+    let (fx, accounts, planted) = planted_organization(8);
     // Six accounts in scope; the last two are not. Alerts go to a file.
     let (scope, outside) = accounts.split_at(6);
     let tmp = tempfile::tempdir().expect("tmp");
