@@ -11,11 +11,10 @@ use parapet_model::baseline::{
     Analyzer, BlockPublicAccess, Control, Detector, Probe, Recorder, RegionFacts, Trail,
 };
 use parapet_model::AccountId;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::access::{AccessError, AccessSettings, SessionStats, Sessions};
-use crate::{runtime, sdk_config, AwsError, AwsSettings};
+use crate::{failed, runtime, sdk_config, AwsError, AwsSettings};
 
 /// What was read.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -43,44 +42,25 @@ pub fn read_baseline(
     rt.block_on(async {
         let base = sdk_config(settings).await;
         let sessions = Arc::new(Sessions::new(base, access.clone()).await);
-        let limit = Arc::new(Semaphore::new(access.concurrency.max(1)));
         let required: Arc<[Control]> = required.into();
         let regions: Arc<[String]> = regions.into();
-        let total = accounts.len();
-        let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut tasks = JoinSet::new();
-        for &account in accounts {
-            let (sessions, limit, required, regions, progress, done) = (
-                sessions.clone(),
-                limit.clone(),
-                required.clone(),
-                regions.clone(),
-                progress.clone(),
-                done.clone(),
-            );
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                let out = read_account(&sessions, account, &regions, &required).await;
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress(n, total);
-                out
-            });
-        }
+        let reader = sessions.clone();
+        let results = crate::each_account(
+            accounts,
+            access.concurrency,
+            progress,
+            "baseline",
+            move |account| {
+                let (sessions, regions, required) = (reader.clone(), regions.clone(), required.clone());
+                async move { read_account(&sessions, account, &regions, &required).await }
+            },
+        )
+        .await?;
         let mut facts = Vec::new();
         let mut access_errors = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok((f, err)) => {
-                    facts.extend(f);
-                    access_errors.extend(err);
-                }
-                Err(e) => {
-                    return Err(AwsError::Api {
-                        call: "baseline".into(),
-                        message: format!("a worker task failed: {e}"),
-                    })
-                }
-            }
+        for (f, err) in results {
+            facts.extend(f);
+            access_errors.extend(err);
         }
         facts.sort_by(|a, b| (a.account_id, &a.region).cmp(&(b.account_id, &b.region)));
         access_errors.sort_by_key(|e| e.account_id);
@@ -128,13 +108,6 @@ async fn read_account(
         }
     }
     (out, None)
-}
-
-fn failed<E>(call: &str, err: aws_sdk_s3::error::SdkError<E>) -> String
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    crate::api_error(call, err).to_string()
 }
 
 pub(crate) async fn read_region(

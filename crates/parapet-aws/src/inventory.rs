@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use parapet_model::baseline::{BlockPublicAccess, Control, Probe};
 use parapet_model::inventory::{
     AccessKey, AccountInventory, Bucket, DbInstance, Iam, IamRole, IamUser, Instance, IpRule, KmsKey,
@@ -18,11 +17,11 @@ use parapet_model::inventory::{
 };
 use parapet_model::time::parse_rfc3339_ms;
 use parapet_model::AccountId;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::access::{AccessError, AccessSettings, SessionStats, Sessions};
 use crate::baseline::{read_region, Progress};
+use crate::{error_code as code, failed};
 use crate::{runtime, sdk_config, AwsError, AwsSettings};
 
 /// What was read.
@@ -32,19 +31,6 @@ pub struct InventoryRead {
     pub inventories: Vec<AccountInventory>,
     pub access_errors: Vec<AccessError>,
     pub sessions: SessionStats,
-}
-
-/// `call: Code: message`.
-fn failed<E>(call: &str, err: SdkError<E>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    crate::api_error(call, err).to_string()
-}
-
-/// The service error code, if the call got an answer.
-fn code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<&str> {
-    err.as_service_error().and_then(|e| e.code())
 }
 
 fn millis(t: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<i64> {
@@ -65,42 +51,24 @@ pub fn read_inventory(
     rt.block_on(async {
         let base = sdk_config(settings).await;
         let sessions = Arc::new(Sessions::new(base, access.clone()).await);
-        let limit = Arc::new(Semaphore::new(access.concurrency.max(1)));
         let regions: Arc<[String]> = regions.into();
-        let total = accounts.len();
-        let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut tasks = JoinSet::new();
-        for &account in accounts {
-            let (sessions, limit, regions, progress, done) = (
-                sessions.clone(),
-                limit.clone(),
-                regions.clone(),
-                progress.clone(),
-                done.clone(),
-            );
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                let out = read_account(&sessions, account, &regions, now_ms).await;
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress(n, total);
-                out
-            });
-        }
+        let reader = sessions.clone();
+        let results = crate::each_account(
+            accounts,
+            access.concurrency,
+            progress,
+            "inventory",
+            move |account| {
+                let (sessions, regions) = (reader.clone(), regions.clone());
+                async move { read_account(&sessions, account, &regions, now_ms).await }
+            },
+        )
+        .await?;
         let mut inventories = Vec::new();
         let mut access_errors = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok((inv, err)) => {
-                    inventories.push(inv);
-                    access_errors.extend(err);
-                }
-                Err(e) => {
-                    return Err(AwsError::Api {
-                        call: "inventory".into(),
-                        message: format!("a worker task failed: {e}"),
-                    })
-                }
-            }
+        for (inv, err) in results {
+            inventories.push(inv);
+            access_errors.extend(err);
         }
         inventories.sort_by_key(|i| i.account_id);
         access_errors.sort_by_key(|e| e.account_id);

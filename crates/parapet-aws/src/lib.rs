@@ -71,6 +71,61 @@ where
     }
 }
 
+/// `call: Code: message` as text, for a `Probe::Failed` or an action's error.
+pub(crate) fn failed<E>(call: &str, err: aws_sdk_s3::error::SdkError<E>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    api_error(call, err).to_string()
+}
+
+/// The service's error code, if the call got an answer.
+pub(crate) fn error_code<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    err: &aws_sdk_s3::error::SdkError<E>,
+) -> Option<&str> {
+    err.as_service_error().and_then(|e| e.code())
+}
+
+/// Runs `work` for every account, at most `concurrency` at once, calling `progress` after
+/// each; results in the order they finish. `what` names the job in the error a panicked
+/// worker gives.
+pub(crate) async fn each_account<T, F, Fut>(
+    accounts: &[parapet_model::AccountId],
+    concurrency: usize,
+    progress: baseline::Progress,
+    what: &str,
+    work: F,
+) -> Result<Vec<T>, AwsError>
+where
+    F: Fn(parapet_model::AccountId) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let work = Arc::new(work);
+    let (total, done) = (accounts.len(), Arc::new(AtomicUsize::new(0)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for &account in accounts {
+        let (limit, work, progress, done) = (limit.clone(), work.clone(), progress.clone(), done.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let out = work(account).await;
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            out
+        });
+    }
+    let mut out = Vec::with_capacity(total);
+    while let Some(joined) = tasks.join_next().await {
+        out.push(joined.map_err(|e| AwsError::Api {
+            call: what.to_string(),
+            message: format!("a worker task failed: {e}"),
+        })?);
+    }
+    Ok(out)
+}
+
 /// S3 Control puts the account id in front of the host (`<account>.s3-control…`), custom
 /// endpoints included; an endpoint someone configured (moto, a VPC endpoint) is used as given.
 #[derive(Debug)]

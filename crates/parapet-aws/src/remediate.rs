@@ -12,18 +12,8 @@ use parapet_model::inventory::IpRule;
 use parapet_model::remediation::{Action, Change};
 
 use crate::access::{AccessSettings, Sessions};
+use crate::{error_code as code, failed};
 use crate::{runtime, sdk_config, AwsError, AwsSettings};
-
-fn failed<E>(call: &str, err: SdkError<E>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    crate::api_error(call, err).to_string()
-}
-
-fn code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<&str> {
-    err.as_service_error().and_then(|e| e.code())
-}
 
 fn permission(r: &IpRule) -> IpPermission {
     let mut b = IpPermission::builder().ip_protocol(&r.protocol);
