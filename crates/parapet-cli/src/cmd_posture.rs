@@ -363,7 +363,7 @@ fn scan(
         let doc = serde_json::json!({
             "run": run,
             "accounts": accounts.len(),
-            "checks": CHECKS.len() - config.posture.disabled.len(),
+            "checks": CHECKS.iter().filter(|c| !config.posture.disabled.iter().any(|d| d == c.id)).count(),
             "verdicts": verdicts.len(),
             "scores": scores,
             "failures": failures,
