@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use parapet_config::Config;
 use parapet_ingest::DataDir;
 use parapet_model::baseline::Control;
-use parapet_model::{AccountDirectory, AccountStatus, OrgSnapshot};
+use parapet_model::{AccountDirectory, AccountId, AccountStatus, OrgSnapshot};
 use parapet_registry::{AccountChange, Observation, State};
 use parapet_store::{BaselineRow, FindingFilter, HistoryEntry, RegisteredAccount, SyncInfo};
 
@@ -194,10 +194,20 @@ fn find<'a>(registry: &'a [RegisteredAccount], key: &str) -> Result<&'a Register
         .with_context(|| format!("no account with id or name {key:?} in the registry"))
 }
 
-pub(crate) fn select(
+/// The ids of the registry's active accounts (still in the organisation) that `f` selects: the
+/// accounts worth entering.
+pub(crate) fn active_accounts(
     registry: &[RegisteredAccount],
     f: &AccountFilterArgs,
-) -> Result<Vec<RegisteredAccount>> {
+) -> Result<Vec<AccountId>> {
+    Ok(select(registry, f)?
+        .into_iter()
+        .filter(|r| r.removed_ms.is_none() && r.account.status == AccountStatus::Active)
+        .map(|r| r.account.id)
+        .collect())
+}
+
+fn select(registry: &[RegisteredAccount], f: &AccountFilterArgs) -> Result<Vec<RegisteredAccount>> {
     let mut tags = Vec::new();
     for t in &f.tags {
         let (k, v) = t
@@ -403,11 +413,7 @@ fn baseline(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let accounts: Vec<_> = select(&registry, filter)?
-        .into_iter()
-        .filter(|r| r.removed_ms.is_none() && r.account.status == AccountStatus::Active)
-        .map(|r| r.account.id)
-        .collect();
+    let accounts = active_accounts(&registry, filter)?;
     if accounts.is_empty() {
         bail!("no active account matches the filter");
     }

@@ -9,12 +9,12 @@ use parapet_ingest::{now_ms, DataDir};
 use parapet_model::account::account_label;
 use parapet_model::inventory::AccountInventory;
 use parapet_model::posture::Verdict;
-use parapet_model::{AccountDirectory, AccountId, AccountStatus};
+use parapet_model::{AccountDirectory, AccountId};
 use parapet_posture::{Check, Score, Scores, CHECKS};
 use parapet_store::{PostureScan, ScoreRow};
 
 use crate::args::{Cli, PostureArgs, PostureCommand};
-use crate::cmd_accounts::{print_table, select};
+use crate::cmd_accounts::{active_accounts, print_table};
 use crate::context::{account_directory, aws_settings, data_dir, load_config, show_progress};
 use crate::EXIT_PARTIAL;
 
@@ -127,11 +127,7 @@ fn from_config(
         if registry.is_empty() {
             Vec::new()
         } else {
-            select(&registry, filter)?
-                .into_iter()
-                .filter(|r| r.removed_ms.is_none() && r.account.status == AccountStatus::Active)
-                .map(|r| r.account.id)
-                .collect()
+            active_accounts(&registry, filter)?
         }
     };
     if !wanted.is_empty() {
@@ -173,11 +169,7 @@ pub(crate) fn read_live(
     if registry.is_empty() {
         bail!("the account registry is empty: run `parapet accounts sync` first (or scan saved inventories with --from)");
     }
-    let accounts: Vec<AccountId> = select(&registry, filter)?
-        .into_iter()
-        .filter(|r| r.removed_ms.is_none() && r.account.status == AccountStatus::Active)
-        .map(|r| r.account.id)
-        .collect();
+    let accounts = active_accounts(&registry, filter)?;
     if accounts.is_empty() {
         bail!("no active account matches the filter");
     }
