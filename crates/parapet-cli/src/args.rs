@@ -56,6 +56,98 @@ pub enum Command {
     Posture(PostureArgs),
     /// Fix the obvious mistakes: plan (dry run), apply, undo, and the audit log.
     Remediate(RemediateArgs),
+    /// Cost: load bills (CUR, CUR 2.0, FOCUS), spend by account / service / team / OU / tag, the
+    /// daily report, anomalies.
+    Cost(CostArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CostArgs {
+    #[command(subcommand)]
+    pub command: CostCommand,
+}
+
+/// The days a cost command looks at.
+#[derive(Args, Debug, Clone)]
+pub struct DayRange {
+    /// First day, YYYY-MM-DD (default depends on the command).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Last day, YYYY-MM-DD (default: the last day the lake has bills for).
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CostCommand {
+    /// Load new bills into the lake (a new version of a billing period replaces the old one),
+    /// then look for spend anomalies in the last days.
+    Ingest {
+        /// A folder or s3://bucket/prefix (default: `cost.source`).
+        #[arg(long)]
+        from: Option<String>,
+        /// Reload periods already loaded at the same version.
+        #[arg(long)]
+        force: bool,
+        /// Do not look for anomalies afterwards.
+        #[arg(long)]
+        no_anomalies: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Spend per period and group, with each row's share and change; or the top movers.
+    Show {
+        /// Group by: account, service, team, ou, category, region, tag:KEY (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "account")]
+        by: Vec<String>,
+        /// daily, weekly or monthly.
+        #[arg(long, default_value = "monthly")]
+        period: String,
+        #[command(flatten)]
+        range: DayRange,
+        /// unblended, amortized, net-unblended, net-amortized (default: `cost.measure`).
+        #[arg(long)]
+        measure: Option<String>,
+        /// Only the N groups of the last period that changed most from the period before.
+        #[arg(long)]
+        movers: Option<usize>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// The daily report: the day, the day before, month to date, last month by the same day,
+    /// the forecast, per organisation, team and account.
+    Report {
+        /// The day reported, YYYY-MM-DD (default: the last day the lake has bills for, at most
+        /// yesterday).
+        #[arg(long)]
+        date: Option<String>,
+        /// Only this team's report (its accounts).
+        #[arg(long)]
+        team: Option<String>,
+        /// Queue the reports for their channels (`cost.report.channels`, and each team's
+        /// channel), then send them.
+        #[arg(long)]
+        send: bool,
+        #[arg(long)]
+        measure: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Spend spikes per account and service (default: the last 7 days of bills).
+    Anomalies {
+        #[command(flatten)]
+        range: DayRange,
+        /// Record them as findings (routed like any finding).
+        #[arg(long)]
+        save: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The report periods loaded: version, lines, unblended total.
+    Loads {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -36,7 +36,7 @@ fn queue_in(store: &mut Store, config: &Config, accounts: &AccountDirectory) -> 
     Ok(Some(r))
 }
 
-fn http(config: &Config) -> Result<Http> {
+pub(crate) fn http(config: &Config) -> Result<Http> {
     Http::new(Duration::from_secs(config.notify.timeout_secs())).context("setting up the HTTP client")
 }
 
@@ -58,9 +58,17 @@ pub fn run(cli: &Cli, args: &NotifyArgs) -> Result<ExitCode> {
             let mut queued = QueueReport::default();
             let mut total = parapet_notify::DeliveryReport::default();
             let mut first = true;
+            // The daily cost report is looked for at most every ten minutes.
+            let mut report_checked: Option<std::time::Instant> = None;
             loop {
                 if let Some(q) = queue_in(&mut store, &config, &accounts)? {
                     queued.add(&q);
+                }
+                if report_checked.is_none_or(|t| t.elapsed() >= Duration::from_secs(600)) {
+                    report_checked = Some(std::time::Instant::now());
+                    queued.messages +=
+                        crate::cmd_cost::queue_due_report(&config, &data, &mut store, now_ms())
+                            .context("queueing the daily cost report")?;
                 }
                 if first && *digests_now {
                     let q = queue_digests(&mut store, &config.notify, &accounts, now_ms(), true)

@@ -4,6 +4,7 @@
 
 mod args;
 mod cmd_accounts;
+mod cmd_cost;
 mod cmd_demo;
 mod cmd_detect;
 mod cmd_ingest;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Command::Notify(a) => cmd_notify::run(&cli, a),
         Command::Posture(a) => cmd_posture::run(&cli, a),
         Command::Remediate(a) => cmd_remediate::run(&cli, a),
+        Command::Cost(a) => cmd_cost::run(&cli, a),
     };
     match result {
         Ok(code) => code,

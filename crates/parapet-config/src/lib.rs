@@ -42,6 +42,8 @@ pub struct Config {
     pub posture: parapet_model::posture::PostureConfig,
     #[serde(default)]
     pub remediate: parapet_model::remediation::RemediateConfig,
+    #[serde(default)]
+    pub cost: parapet_model::cost::CostConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -194,6 +196,7 @@ impl Default for Config {
             notify: Default::default(),
             posture: Default::default(),
             remediate: Default::default(),
+            cost: Default::default(),
         }
     }
 }
@@ -278,6 +281,7 @@ impl Config {
             return Err("key `detect.placeholders.allowed_console_countries`: needs `detect.geoip`, a MaxMind GeoLite2 / GeoIP2 Country or City .mmdb file to find the countries in".into());
         }
         validate_notify(&self.notify)?;
+        validate_cost(&self.cost, &self.notify)?;
         for name in self.remediate.playbooks.keys() {
             if !parapet_model::remediation::PLAYBOOKS.contains(&name.as_str()) {
                 return Err(format!(
@@ -390,6 +394,52 @@ impl Config {
 
 /// Channels are named once and have what their kind needs; routes and the fallback name
 /// configured channels.
+fn validate_cost(
+    c: &parapet_model::cost::CostConfig,
+    n: &parapet_model::notify::NotifyConfig,
+) -> Result<(), String> {
+    for (i, name) in c.report.channels.iter().enumerate() {
+        if !n.channels.iter().any(|ch| &ch.name == name) {
+            return Err(format!(
+                "key `cost.report.channels[{i}]`: no channel is named {name:?} in notify.channels"
+            ));
+        }
+    }
+    let a = &c.anomaly;
+    if a.window_days < 7 || a.window_days > 90 {
+        return Err(format!(
+            "key `cost.anomaly.window_days`: expected 7 to 90, found {}",
+            a.window_days
+        ));
+    }
+    if a.min_history_days == 0 || a.min_history_days > a.window_days {
+        return Err(format!(
+            "key `cost.anomaly.min_history_days`: expected 1 to window_days ({}), found {}",
+            a.window_days, a.min_history_days
+        ));
+    }
+    for (key, v) in [
+        ("min_increase", a.min_increase),
+        ("min_increase_ratio", a.min_increase_ratio),
+        ("mad_threshold", a.mad_threshold),
+        ("high_increase", a.high_increase),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(format!(
+                "key `cost.anomaly.{key}`: expected a number of 0 or more, found {v}"
+            ));
+        }
+    }
+    if let Some(source) = &c.source {
+        if source.trim().is_empty() {
+            return Err(
+                "key `cost.source`: expected a folder or s3://bucket/prefix, found an empty string".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
 fn validate_notify(n: &parapet_model::notify::NotifyConfig) -> Result<(), String> {
     use parapet_model::notify::{ChannelKind, TEAM};
     for (i, c) in n.channels.iter().enumerate() {
@@ -468,10 +518,11 @@ fn validate_notify(n: &parapet_model::notify::NotifyConfig) -> Result<(), String
                 "health",
                 "registry",
                 "posture",
+                "cost",
             ]
             .contains(&s.as_str())
             {
-                return Err(format!("key `notify.routes[{i}].sources`: expected detection, guardduty, securityhub, health, registry or posture, found {s:?}"));
+                return Err(format!("key `notify.routes[{i}].sources`: expected detection, guardduty, securityhub, health, registry, posture or cost, found {s:?}"));
             }
         }
     }

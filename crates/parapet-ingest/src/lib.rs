@@ -11,6 +11,7 @@
 //! crash after 3 is rolled forward by [`recover`] before anything else reads or writes the lake.
 
 mod compact;
+mod cost;
 mod data_dir;
 mod decode;
 mod detect;
@@ -22,6 +23,7 @@ mod quarantine;
 mod recover;
 
 pub use compact::{compact, CompactOptions, CompactReport};
+pub use cost::{ingest_cost, CostIngestOptions, CostIngestReport, FileReject, PeriodOutcome};
 pub use data_dir::{DataDir, LakeLock};
 pub use detect::{
     detect_lake, hunt_lake, now_ms, read_rule_files, DetectReport, Detector, DetectorSettings, HuntResult,

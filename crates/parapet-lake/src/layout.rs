@@ -92,9 +92,21 @@ impl Lake {
         batches: &[RecordBatch],
         options: &WriteOptions,
     ) -> Result<StagedFile> {
+        self.stage_at(table, &partition.path(), batches, options)
+    }
+
+    /// [`Lake::stage`] for a table with its own partition layout (`cost`:
+    /// `billingPeriod=…/report=…`); `partition_path` must be made of safe partition values.
+    pub fn stage_at(
+        &self,
+        table: &str,
+        partition_path: &str,
+        batches: &[RecordBatch],
+        options: &WriteOptions,
+    ) -> Result<StagedFile> {
         let name = unique_name();
         let staged_path = format!("{STAGING_DIR}/{name}.parquet.tmp");
-        let partition_path = partition.path();
+        let partition_path = partition_path.to_string();
         let path = format!("{table}/{partition_path}/{name}.parquet");
         let abs = self.abs(&staged_path);
         let staging = self.root.join(STAGING_DIR);

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod cloudtrail;
 pub mod cloudtrail_insight;
 pub mod config_history;
+pub mod cost;
 pub mod dns;
 pub mod finding;
 pub mod flow;

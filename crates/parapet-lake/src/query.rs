@@ -68,6 +68,7 @@ impl LakeSession {
             message,
         };
         register_accounts(&ctx, root).await.map_err(setup)?;
+        register_cost(&ctx, root).await.map_err(setup)?;
         for table in crate::catalog() {
             register(&ctx, root, &table).await.map_err(setup)?;
         }
@@ -162,6 +163,30 @@ async fn register_accounts(ctx: &SessionContext, root: &Path) -> Result<(), Stri
     ctx.register_udf(datafusion::logical_expr::ScalarUDF::new_from_impl(
         crate::accounts::AccountField::new(known),
     ));
+    Ok(())
+}
+
+/// Registers the bills' lines (`cost_lines`, partitioned by billing period and report) and the
+/// view `cost` with the registry's names.
+async fn register_cost(ctx: &SessionContext, root: &Path) -> Result<(), String> {
+    let dir = root.join(crate::cost::TABLE);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let url = ListingTableUrl::parse(format!("{}/", dir.display())).map_err(|e| e.to_string())?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![
+            ("billingPeriod".to_string(), DataType::Utf8),
+            ("report".to_string(), DataType::Utf8),
+        ]);
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(crate::cost::schema());
+    let listing = ListingTable::try_new(config).map_err(|e| e.to_string())?;
+    ctx.register_table(crate::cost::PHYSICAL, Arc::new(listing))
+        .map_err(|e| e.to_string())?;
+    ctx.sql(&crate::cost::view_sql())
+        .await
+        .map_err(|e| format!("view cost: {e}"))?;
     Ok(())
 }
 

@@ -44,6 +44,7 @@ fn bulky_columns() -> Vec<String> {
         .iter()
         .copied()
         .chain(generic)
+        .chain(crate::cost::BULKY_COLUMNS.iter().copied())
         .map(str::to_string)
         .collect();
     names.sort();

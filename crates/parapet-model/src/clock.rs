@@ -2,7 +2,7 @@
 //! and the next instant a local clock reads a given time. Times are epoch milliseconds, as
 //! everywhere else; only these functions know about zones and daylight saving.
 
-use chrono::{NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike};
+use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike};
 use chrono_tz::Tz;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -57,6 +57,12 @@ impl Zone {
             t += TimeDelta::minutes(15);
         }
         t.and_utc().timestamp_millis()
+    }
+
+    /// The local calendar date at `ms`, as days since 1970-01-01.
+    pub fn local_day(&self, ms: i64) -> i64 {
+        let d = self.local(ms).date();
+        crate::time::days_from_civil(i64::from(d.year()), d.month(), d.day())
     }
 
     /// The local time of day at `ms`, to the minute.

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod baseline;
 pub mod clock;
 pub mod config_item;
+pub mod cost;
 pub mod detection;
 pub mod dns;
 pub mod finding;

@@ -229,6 +229,7 @@ pub fn finding_source(rule_id: &str) -> &'static str {
         "health" => "health",
         "account" | "baseline" => "registry",
         "posture" => "posture",
+        "cost" => "cost",
         _ => "detection",
     }
 }

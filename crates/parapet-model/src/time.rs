@@ -107,7 +107,8 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     Some(days * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + millis - offset_ms)
 }
 
-fn days_in_month(year: i64, month: u32) -> i64 {
+/// Days in a month of the proleptic Gregorian calendar.
+pub fn days_in_month(year: i64, month: u32) -> i64 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

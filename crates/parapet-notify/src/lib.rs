@@ -12,7 +12,7 @@ pub mod queue;
 pub mod route;
 
 pub use deliver::{deliver_due, DeliveryReport, Http};
-pub use message::{render, Alert};
+pub use message::{render, render_notice, Alert, Notice};
 pub use queue::queue_alerts;
 pub use route::Router;
 

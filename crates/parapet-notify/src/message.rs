@@ -520,6 +520,75 @@ pub fn render_digest(channel: &Channel, d: &DigestView<'_>) -> String {
     }
 }
 
+/// A report for people rather than a finding (the daily cost report): a title, fixed-width
+/// text, and the same as data for webhooks and files.
+pub struct Notice<'a> {
+    /// `cost_report`.
+    pub kind: &'a str,
+    pub title: &'a str,
+    /// Fixed-width text (a table), shown as a code block where the channel has one.
+    pub text: &'a str,
+    pub data: &'a Value,
+    pub idempotency_key: &'a str,
+}
+
+/// The body of a notice for `channel`. Its texts are escaped for each channel like findings'.
+pub fn render_notice(channel: &Channel, n: &Notice<'_>) -> String {
+    match channel.kind {
+        ChannelKind::Slack => {
+            // A code block: only `&`, `<`, `>` are special in it; three backquotes would end it.
+            let body = slack_escape(&n.text.replace("```", "'''"));
+            let mut blocks = vec![
+                json!({"type": "header", "text": {"type": "plain_text", "text": truncate(n.title, SLACK_HEADER)}}),
+            ];
+            // Sections of whole lines, each under Slack's limit.
+            let mut chunk = String::new();
+            for line in body.lines() {
+                if chunk.len() + line.len() + 8 > SLACK_SECTION - 8 && !chunk.is_empty() {
+                    blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("```{chunk}```")}}));
+                    chunk.clear();
+                }
+                chunk.push_str(&truncate(line, SLACK_SECTION - 16));
+                chunk.push('\n');
+            }
+            if !chunk.is_empty() {
+                blocks.push(
+                    json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("```{chunk}```")}}),
+                );
+            }
+            blocks.truncate(48);
+            blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!("key {}", n.idempotency_key)}]}));
+            json!({"text": truncate(n.title, SLACK_HEADER), "blocks": blocks}).to_string()
+        }
+        ChannelKind::Teams => fit(channel.max_bytes(), |cut| {
+            let body = vec![
+                json!({"type": "TextBlock", "text": teams_escape(n.title), "weight": "Bolder", "size": "Medium", "wrap": true}),
+                json!({"type": "TextBlock", "text": teams_escape(&cut.text(n.text)), "fontType": "Monospace", "wrap": true}),
+                json!({"type": "TextBlock", "text": teams_escape(&format!("key {}", n.idempotency_key)), "isSubtle": true, "size": "Small", "wrap": true}),
+            ];
+            card(body, None)
+        }),
+        ChannelKind::Email => json!({
+            "subject": truncate(n.title, 200),
+            "text": n.text,
+            "html": format!("<h3>{}</h3><pre>{}</pre>", html_escape(n.title), html_escape(n.text)),
+        })
+        .to_string(),
+        ChannelKind::Webhook | ChannelKind::File => fit(channel.max_bytes(), |cut| {
+            let mut doc = json!({
+                "kind": n.kind,
+                "title": n.title,
+                "idempotency_key": n.idempotency_key,
+                "text": cut.text(n.text),
+            });
+            if cut == Cut::None {
+                doc["report"] = n.data.clone();
+            }
+            doc
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -690,4 +759,29 @@ mod tests {
         let teams = render_digest(&channel(ChannelKind::Teams), &view);
         assert!(teams.contains("and 15 more"), "{teams}");
     }
+
+    #[test]
+    fn notices_escape_what_they_quote() {
+        let data = json!({"accounts": ["<script>"]});
+        let notice = Notice {
+            kind: "cost_report",
+            title: "Cost of <b>ops</b> on 2024-09-20",
+            text: "acct <script>alert(1)</script> 1,234.00\n```",
+            data: &data,
+            idempotency_key: "cost.2024-09-20.org.finops",
+        };
+        let slack = render_notice(&channel(ChannelKind::Slack), &notice);
+        assert!(slack.contains("&lt;script&gt;"), "{slack}");
+        assert!(!slack.contains("<script>"), "{slack}");
+        // The code block is not closed early by the text.
+        assert_eq!(slack.matches("```").count(), 2, "{slack}");
+        let mail = render_notice(&channel(ChannelKind::Email), &notice);
+        let v: Value = serde_json::from_str(&mail).unwrap();
+        assert!(v["html"].as_str().unwrap().contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        let hook = render_notice(&channel(ChannelKind::Webhook), &notice);
+        let v: Value = serde_json::from_str(&hook).unwrap();
+        assert_eq!(v["kind"], "cost_report");
+        assert_eq!(v["report"], data);
+    }
 }
+

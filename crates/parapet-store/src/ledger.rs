@@ -178,55 +178,7 @@ impl Store {
         detect: &mut dyn FnMut(&mut crate::DetectionWriter<'_>) -> Result<()>,
     ) -> Result<i64> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO batches (kind, created_ms, published) VALUES (?1, ?2, 0)",
-            params![batch.kind, now_ms()],
-        )?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO objects (source, key, size, etag, kind, status, records, rejected, reason, quarantine_path, batch_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
-            for o in &batch.objects {
-                ins.execute(params![
-                    o.source,
-                    o.key,
-                    o.size as i64,
-                    o.etag,
-                    o.kind,
-                    o.status.as_str(),
-                    o.records as i64,
-                    o.rejected as i64,
-                    o.reason,
-                    o.quarantine_path,
-                    id
-                ])?;
-            }
-            let mut file = tx.prepare_cached(
-                "INSERT INTO lake_files (path, table_name, partition, rows, bytes, min_time_ms, max_time_ms, batch_id, staged_path, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'staged')",
-            )?;
-            for f in &batch.files {
-                file.execute(params![
-                    f.path,
-                    f.table,
-                    f.partition,
-                    f.rows as i64,
-                    f.bytes as i64,
-                    f.min_time_ms,
-                    f.max_time_ms,
-                    id,
-                    f.staged_path
-                ])?;
-            }
-            let mut retire = tx.prepare_cached(
-                "UPDATE lake_files SET state = 'retiring', batch_id = ?2 WHERE path = ?1 AND state = 'live'",
-            )?;
-            for path in &batch.replaces {
-                retire.execute(params![path, id])?;
-            }
-        }
+        let id = insert_batch(&tx, batch)?;
         detect(&mut crate::DetectionWriter::new(&tx))?;
         tx.commit()?;
         Ok(id)
@@ -354,4 +306,59 @@ impl Store {
             params![source],
         )?)
     }
+}
+
+/// Records a batch in an open transaction: its row, its objects, its staged files and the
+/// files it retires. Returns its id.
+pub(crate) fn insert_batch(tx: &rusqlite::Transaction<'_>, batch: &BatchCommit) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO batches (kind, created_ms, published) VALUES (?1, ?2, 0)",
+        params![batch.kind, now_ms()],
+    )?;
+    let id = tx.last_insert_rowid();
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO objects (source, key, size, etag, kind, status, records, rejected, reason, quarantine_path, batch_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        for o in &batch.objects {
+            ins.execute(params![
+                o.source,
+                o.key,
+                o.size as i64,
+                o.etag,
+                o.kind,
+                o.status.as_str(),
+                o.records as i64,
+                o.rejected as i64,
+                o.reason,
+                o.quarantine_path,
+                id
+            ])?;
+        }
+        let mut file = tx.prepare_cached(
+            "INSERT INTO lake_files (path, table_name, partition, rows, bytes, min_time_ms, max_time_ms, batch_id, staged_path, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'staged')",
+        )?;
+        for f in &batch.files {
+            file.execute(params![
+                f.path,
+                f.table,
+                f.partition,
+                f.rows as i64,
+                f.bytes as i64,
+                f.min_time_ms,
+                f.max_time_ms,
+                id,
+                f.staged_path
+            ])?;
+        }
+        let mut retire = tx.prepare_cached(
+            "UPDATE lake_files SET state = 'retiring', batch_id = ?2 WHERE path = ?1 AND state = 'live'",
+        )?;
+        for path in &batch.replaces {
+            retire.execute(params![path, id])?;
+        }
+    }
+    Ok(id)
 }

@@ -7,6 +7,7 @@
 //! (no SQLite-only types or upserts beyond `ON CONFLICT`) so that a PostgreSQL implementation of
 //! the same API can follow.
 
+mod cost;
 mod detections;
 mod findings;
 mod ledger;
@@ -16,6 +17,7 @@ mod posture;
 mod registry;
 mod remediation;
 
+pub use cost::CostLoad;
 pub use detections::{DetectionWriter, FindingAction, FindingEventRow, StatusChange, Written};
 pub use findings::{FindingFilter, StoredFinding};
 pub use ledger::{

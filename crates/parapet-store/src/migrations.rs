@@ -222,6 +222,22 @@ const STEPS: &[&str] = &[
         undone_by INTEGER REFERENCES remediations (id)
      );
      CREATE INDEX remediations_resource ON remediations (account_id, resource);",
+    // 8: bills. One row per report and billing period: the version loaded (the manifest's
+    // assembly or execution id, or a standalone file's size and etag), the lake file holding
+    // its lines and what they add up to. A new version replaces the period's file whole.
+    "CREATE TABLE cost_loads (
+        report TEXT NOT NULL,
+        billing_period TEXT NOT NULL,
+        version TEXT NOT NULL,
+        format TEXT NOT NULL,
+        files TEXT NOT NULL,
+        lake_path TEXT,
+        lines INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        unblended TEXT NOT NULL,
+        loaded_ms INTEGER NOT NULL,
+        PRIMARY KEY (report, billing_period)
+     );",
 ];
 
 pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<()> {

@@ -123,6 +123,35 @@ fn insert_messages(tx: &rusqlite::Transaction<'_>, messages: &[OutboxMessage], n
 }
 
 impl Store {
+    /// Queues messages that belong to no finding (reports); a key already queued is skipped.
+    /// Returns how many were new.
+    pub fn enqueue_messages(&mut self, messages: &[OutboxMessage], now_ms: i64) -> Result<u64> {
+        let tx = self.conn.transaction()?;
+        let queued = insert_messages(&tx, messages, now_ms)?;
+        tx.commit()?;
+        Ok(queued)
+    }
+
+    /// Whether any message whose idempotency key starts with `prefix` was ever queued.
+    pub fn outbox_has_key_prefix(&self, prefix: &str) -> Result<bool> {
+        let like = format!(
+            "{}%",
+            prefix
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM outbox WHERE idempotency_key LIKE ?1 ESCAPE '\\' LIMIT 1",
+                params![like],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     /// Findings with something new to tell, oldest first. Findings that are no longer open
     /// (resolved, suppressed) come too, to be marked told.
     pub fn findings_to_alert(&self, limit: usize) -> Result<Vec<DueAlert>> {

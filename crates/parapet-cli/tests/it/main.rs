@@ -2,6 +2,7 @@
 
 mod accounts;
 mod cli;
+mod cost;
 mod detect;
 mod duckdb;
 mod kill;

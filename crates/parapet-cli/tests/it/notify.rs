@@ -15,10 +15,10 @@ use crate::support::{ok, parapet, run};
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
-struct Received {
-    path: String,
+pub(crate) struct Received {
+    pub(crate) path: String,
     headers: HashMap<String, String>,
-    body: String,
+    pub(crate) body: String,
     at: Instant,
     status: u16,
 }
@@ -29,8 +29,8 @@ type Answer = (u16, Vec<(String, String)>);
 type Script = Arc<Mutex<HashMap<String, VecDeque<Answer>>>>;
 
 /// A tiny HTTP/1.1 server: answers each path from its script (then 200), records everything.
-struct Receiver {
-    port: u16,
+pub(crate) struct Receiver {
+    pub(crate) port: u16,
     log: Arc<Mutex<Vec<Received>>>,
     script: Script,
     /// How long to take over each answer, in ms.
@@ -38,7 +38,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    fn start() -> Receiver {
+    pub(crate) fn start() -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -128,7 +128,7 @@ impl Receiver {
             .insert(path.into(), answers.into());
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.log.lock().expect("log").clone()
     }
 }

@@ -1,0 +1,361 @@
+//! `parapet cost`: bills in, totals that reconcile with an independent sum, Parquet variants,
+//! the simulator's bills (spikes found, steady spend and month starts quiet, restatements
+//! replacing), the daily report with names and teams, sent to a channel.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::support::{ok, parapet, python, run};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn cur_sample() -> PathBuf {
+    repo().join("testdata/cost/cur/sample-anonymous-aws-export-dataset.csv")
+}
+
+fn focus_sample() -> PathBuf {
+    repo().join("testdata/cost/focus/focus_sample.csv")
+}
+
+/// Copies `file` alone into a new folder under `dir` (the folder `cost ingest` reads).
+fn folder_with(dir: &Path, name: &str, file: &Path) -> PathBuf {
+    let d = dir.join(name);
+    std::fs::create_dir_all(&d).expect("mkdir");
+    std::fs::copy(file, d.join(file.file_name().expect("name"))).expect("copy");
+    d
+}
+
+fn cost(data: &Path) -> std::process::Command {
+    let mut c = parapet();
+    c.arg("--data-dir").arg(data).args(["--quiet", "cost"]);
+    c
+}
+
+/// Sums per (usage month, account, service, category) as `cost show --format json` prints them:
+/// exact decimal strings.
+fn shown(data: &Path, measure: &str) -> BTreeMap<(String, String, String, String), String> {
+    let out = ok(cost(data).args([
+        "show",
+        "--by",
+        "account,service,category",
+        "--period",
+        "monthly",
+        "--since",
+        "2020-01-01",
+        "--until",
+        "2030-12-31",
+        "--measure",
+        measure,
+        "--format",
+        "json",
+    ]));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).expect("json");
+    let mut m = BTreeMap::new();
+    for r in rows {
+        let s = |k: &str| r[k].as_str().unwrap_or_else(|| panic!("{k} in {r}")).to_string();
+        m.insert(
+            (s("period"), s("account_id"), s("service"), s("category")),
+            s("amount"),
+        );
+    }
+    m
+}
+
+/// The independent sum: Python's csv and decimal modules over the raw file, with AWS's
+/// definitions written out again (not parapet's code).
+const SUM: &str = r#"
+import csv, decimal, json, sys
+D = decimal.Decimal
+path, fmt, measure = sys.argv[1], sys.argv[2], sys.argv[3]
+def val(v):
+    return None if v in ("", "NULL") else v
+def d(v):
+    return D(v) if val(v) is not None else D(0)
+CATEGORY = {"Usage": "Usage", "DiscountedUsage": "Usage", "SavingsPlanCoveredUsage": "Usage",
+            "SavingsPlanNegation": "Usage", "Fee": "Purchase", "RIFee": "Purchase",
+            "SavingsPlanUpfrontFee": "Purchase", "SavingsPlanRecurringFee": "Purchase",
+            "Tax": "Tax", "Credit": "Credit", "Refund": "Credit"}
+sums = {}
+for r in csv.DictReader(open(path, newline="", encoding="utf-8-sig")):
+    if fmt == "cur":
+        t = r["lineItem/LineItemType"]
+        month = r["lineItem/UsageStartDate"]
+        key = (month[:7], r["lineItem/UsageAccountId"],
+               val(r.get("product/ProductName", "")) or val(r.get("lineItem/ProductCode", "")) or "(no service)",
+               CATEGORY.get(t, "Adjustment"))
+        u = d(r["lineItem/UnblendedCost"])
+        if measure == "unblended":
+            v = u
+        elif t == "SavingsPlanCoveredUsage":
+            v = d(r.get("savingsPlan/SavingsPlanEffectiveCost", ""))
+        elif t == "SavingsPlanRecurringFee":
+            v = d(r.get("savingsPlan/TotalCommitmentToDate", "")) - d(r.get("savingsPlan/UsedCommitment", ""))
+        elif t in ("SavingsPlanNegation", "SavingsPlanUpfrontFee"):
+            v = D(0)
+        elif t == "DiscountedUsage":
+            v = d(r.get("reservation/EffectiveCost", ""))
+        elif t == "RIFee":
+            v = d(r.get("reservation/UnusedAmortizedUpfrontFeeForBillingPeriod", "")) + d(r.get("reservation/UnusedRecurringFee", ""))
+        elif t == "Fee" and val(r.get("reservation/ReservationARN", "")):
+            v = D(0)
+        else:
+            v = u
+    else:
+        month = r["ChargePeriodStart"]
+        key = (month[:7], val(r["SubAccountId"]) or r["BillingAccountId"],
+               val(r["ServiceName"]) or "(no service)", r["ChargeCategory"])
+        billed = d(r["BilledCost"])
+        v = billed if measure == "unblended" else (D(r["EffectiveCost"]) if val(r["EffectiveCost"]) else billed)
+    sums[key] = sums.get(key, D(0)) + v
+print(json.dumps([[list(k), str(v)] for k, v in sums.items()]))
+"#;
+
+fn independent(file: &Path, fmt: &str, measure: &str) -> BTreeMap<(String, String, String, String), Dec> {
+    let out = python(SUM, &[file.to_str().expect("utf8"), fmt, measure]);
+    let rows: Vec<(Vec<String>, String)> = serde_json::from_str(out.trim()).expect("json");
+    rows.into_iter()
+        .map(|(k, v)| {
+            (
+                (k[0].clone(), k[1].clone(), k[2].clone(), k[3].clone()),
+                Dec::parse(&v),
+            )
+        })
+        .collect()
+}
+
+/// An exact decimal for comparing without floats: units of 1e-12.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Dec(i128);
+
+impl Dec {
+    /// `-12.5`, `0E-11`, `1.000` → units of 1e-12 (inputs here have at most 12 places).
+    pub fn parse(s: &str) -> Dec {
+        let s = s.trim();
+        let (mant, exp) = match s.find(['e', 'E']) {
+            Some(i) => (&s[..i], s[i + 1..].parse::<i32>().expect("exponent")),
+            None => (s, 0),
+        };
+        let neg = mant.starts_with('-');
+        let mant = mant.trim_start_matches(['-', '+']);
+        let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+        let digits: i128 = format!("{int}{frac}").parse().unwrap_or(0);
+        let shift = 12 - frac.len() as i32 + exp;
+        let v = if shift >= 0 {
+            digits * 10i128.pow(shift as u32)
+        } else {
+            let p = 10i128.pow((-shift) as u32);
+            assert_eq!(digits % p, 0, "{s} has more than 12 decimal places");
+            digits / p
+        };
+        Dec(if neg { -v } else { v })
+    }
+
+    pub fn cents(self) -> i128 {
+        let half = 5_000_000_000;
+        if self.0 >= 0 {
+            (self.0 + half) / 10_000_000_000
+        } else {
+            -((-self.0 + half) / 10_000_000_000)
+        }
+    }
+}
+
+fn assert_reconciles(data: &Path, file: &Path, fmt: &str, measure: &str, exact: bool) {
+    let ours = shown(data, measure);
+    let theirs = independent(file, fmt, measure);
+    let only_ours: Vec<_> = ours.keys().filter(|k| !theirs.contains_key(*k)).collect();
+    let only_theirs: Vec<_> = theirs.keys().filter(|k| !ours.contains_key(*k)).collect();
+    assert!(
+        only_ours.is_empty() && only_theirs.is_empty(),
+        "{fmt} {measure}: groups only parapet has: {only_ours:?}; only the independent sum has: {only_theirs:?}"
+    );
+    let mut total_ours = 0i128;
+    let mut total_theirs = 0i128;
+    for (k, v) in &ours {
+        let a = Dec::parse(v);
+        let b = theirs[k];
+        if exact {
+            assert_eq!(a, b, "{fmt} {measure} {k:?}: {v} against {b:?}");
+        } else {
+            assert_eq!(a.cents(), b.cents(), "{fmt} {measure} {k:?}: {v} against {b:?}");
+        }
+        total_ours += a.0;
+        total_theirs += b.0;
+    }
+    assert_eq!(
+        Dec(total_ours).cents(),
+        Dec(total_theirs).cents(),
+        "{fmt} {measure}: totals"
+    );
+    assert!(ours.len() > 3, "{fmt}: only {} groups", ours.len());
+}
+
+#[test]
+fn cur_and_focus_samples_reconcile_exactly_with_an_independent_sum() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for (fmt, file, lines) in [("cur", cur_sample(), 1281), ("focus", focus_sample(), 1000)] {
+        let data = tmp.path().join(format!("data-{fmt}"));
+        let bills = folder_with(tmp.path(), fmt, &file);
+        let out = ok(cost(&data).args(["ingest", "--json", "--from"]).arg(&bills));
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let loaded: u64 = v["ingest"]["periods"]
+            .as_array()
+            .expect("periods")
+            .iter()
+            .map(|p| {
+                assert_eq!(p["status"], "loaded", "{p}");
+                assert_eq!(p["rejected"], 0, "{p}");
+                p["lines"].as_u64().expect("lines")
+            })
+            .sum();
+        assert_eq!(loaded, lines, "{fmt}: every line is loaded");
+        for measure in ["unblended", "amortized"] {
+            assert_reconciles(&data, &file, fmt, measure, true);
+        }
+        // Loading the same bills again changes nothing.
+        let again: serde_json::Value =
+            serde_json::from_str(&ok(cost(&data).args(["ingest", "--json", "--from"]).arg(&bills)))
+                .expect("json");
+        assert!(again["ingest"]["periods"]
+            .as_array()
+            .expect("periods")
+            .iter()
+            .all(|p| p["status"] == "unchanged"));
+        assert_reconciles(&data, &file, fmt, "unblended", true);
+    }
+}
+
+/// DuckDB writes the samples as the Parquet variants AWS delivers: legacy CUR Parquet
+/// (snake_case, one column per tag, DOUBLE costs), CUR 2.0 (maps for tags and product, account
+/// names) and FOCUS Parquet.
+const TO_PARQUET: &str = r#"
+import duckdb, sys
+cur, focus, out = sys.argv[1], sys.argv[2], sys.argv[3]
+con = duckdb.connect()
+con.execute(f"CREATE TABLE cur AS SELECT * FROM read_csv('{cur}', all_varchar = true, header = true)")
+def col(name):
+    return '"' + name + '"'
+con.execute(f"""COPY (SELECT
+    {col('identity/LineItemId')} AS identity_line_item_id,
+    {col('bill/PayerAccountId')} AS bill_payer_account_id,
+    CAST({col('bill/BillingPeriodStartDate')} AS TIMESTAMP) AS bill_billing_period_start_date,
+    {col('lineItem/UsageAccountId')} AS line_item_usage_account_id,
+    {col('lineItem/LineItemType')} AS line_item_line_item_type,
+    CAST({col('lineItem/UsageStartDate')} AS TIMESTAMP) AS line_item_usage_start_date,
+    CAST({col('lineItem/UsageEndDate')} AS TIMESTAMP) AS line_item_usage_end_date,
+    {col('lineItem/ProductCode')} AS line_item_product_code,
+    {col('product/ProductName')} AS product_product_name,
+    CAST({col('lineItem/UnblendedCost')} AS DOUBLE) AS line_item_unblended_cost,
+    'platform' AS resource_tags_user_team
+  FROM cur) TO '{out}/cur1/cur1.snappy.parquet' (FORMAT parquet)""")
+con.execute(f"""COPY (SELECT
+    {col('identity/LineItemId')} AS identity_line_item_id,
+    {col('bill/PayerAccountId')} AS bill_payer_account_id,
+    CAST({col('bill/BillingPeriodStartDate')} AS TIMESTAMPTZ) AS bill_billing_period_start_date,
+    {col('lineItem/UsageAccountId')} AS line_item_usage_account_id,
+    'Sample Workload' AS line_item_usage_account_name,
+    {col('lineItem/LineItemType')} AS line_item_line_item_type,
+    CAST({col('lineItem/UsageStartDate')} AS TIMESTAMPTZ) AS line_item_usage_start_date,
+    CAST({col('lineItem/UsageEndDate')} AS TIMESTAMPTZ) AS line_item_usage_end_date,
+    {col('lineItem/ProductCode')} AS line_item_product_code,
+    MAP {{'product_name': {col('product/ProductName')}, 'region': {col('product/region')}}} AS product,
+    CAST({col('lineItem/UnblendedCost')} AS DECIMAL(38, 10)) AS line_item_unblended_cost,
+    MAP {{'user_team': 'platform'}} AS resource_tags
+  FROM cur) TO '{out}/cur2/data/BILLING_PERIOD=2023-11/cur2-00001.snappy.parquet' (FORMAT parquet)""")
+con.execute(f"""COPY (SELECT * REPLACE (
+    CAST(nullif(BilledCost, 'NULL') AS DECIMAL(38, 12)) AS BilledCost,
+    CAST(nullif(EffectiveCost, 'NULL') AS DECIMAL(38, 12)) AS EffectiveCost)
+  FROM read_csv('{focus}', all_varchar = true, header = true))
+  TO '{out}/focus/focus.parquet' (FORMAT parquet)""")
+"#;
+
+#[test]
+fn parquet_bills_of_every_format_reconcile() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("parquet");
+    for d in ["cur1", "cur2/data/BILLING_PERIOD=2023-11", "focus"] {
+        std::fs::create_dir_all(out.join(d)).expect("mkdir");
+    }
+    python(
+        TO_PARQUET,
+        &[
+            cur_sample().to_str().expect("utf8"),
+            focus_sample().to_str().expect("utf8"),
+            out.to_str().expect("utf8"),
+        ],
+    );
+    // CUR 2.0 comes with its Data Exports manifest.
+    let meta = out.join("cur2/metadata/BILLING_PERIOD=2023-11");
+    std::fs::create_dir_all(&meta).expect("mkdir");
+    std::fs::write(
+        meta.join("cur2-Manifest.json"),
+        r#"{"executionId": "e-1", "dataFiles": ["s3://billing/exports/cur2/data/BILLING_PERIOD=2023-11/cur2-00001.snappy.parquet"]}"#,
+    )
+    .expect("manifest");
+    for (dir, fmt, file, exact) in [
+        ("cur1", "cur1", cur_sample(), false),
+        ("cur2", "cur2", cur_sample(), true),
+        ("focus", "focus", focus_sample(), true),
+    ] {
+        let data = tmp.path().join(format!("data-{dir}"));
+        let v: serde_json::Value = serde_json::from_str(&ok(cost(&data)
+            .args(["ingest", "--json", "--from"])
+            .arg(out.join(dir))))
+        .expect("json");
+        let periods = v["ingest"]["periods"].as_array().expect("periods");
+        assert!(
+            periods
+                .iter()
+                .all(|p| p["format"] == fmt && p["status"] == "loaded"),
+            "{v}"
+        );
+        let sample_fmt = if fmt == "focus" { "focus" } else { "cur" };
+        assert_reconciles(&data, &file, sample_fmt, "unblended", exact);
+        if fmt == "cur2" {
+            // The bill's own account name shows where the registry has none, and tags read from
+            // the map.
+            let rows = crate::support::query(&data, "SELECT DISTINCT account_name, tags FROM cost");
+            assert_eq!(rows.len(), 1, "{rows:?}");
+            assert_eq!(rows[0]["account_name"], "Sample Workload");
+            assert_eq!(rows[0]["tags"], r#"{"user_team":"platform"}"#);
+        }
+    }
+}
+
+#[test]
+fn unreadable_bills_are_reported_and_the_rest_loads() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bills = tmp.path().join("bills");
+    std::fs::create_dir_all(&bills).expect("mkdir");
+    std::fs::write(
+        bills.join("good.csv"),
+        "BillingAccountId,SubAccountId,ChargePeriodStart,ChargeCategory,BilledCost,ServiceName\n\
+         1,111111111111,2024-09-01 00:00:00,Usage,1.25,EC2\n\
+         1,111111111111,2024-09-02 00:00:00,Usage,1.2.5,EC2\n\
+         1,111111111111,2024-09-03 00:00:00,Usage,2,EC2\n",
+    )
+    .expect("write");
+    std::fs::write(bills.join("notes.csv"), "name,amount\nlunch,12\n").expect("write");
+    std::fs::write(bills.join("broken.csv.gz"), b"\x1f\x8bnot really gzip").expect("write");
+    let data = tmp.path().join("data");
+    let out = run(cost(&data).args(["ingest", "--from"]).arg(&bills));
+    assert_eq!(out.status.code(), Some(3), "partial success exits 3");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("good.csv: line 3: BilledCost: `1.2.5` is not a decimal number"),
+        "{err}"
+    );
+    assert!(err.contains("notes.csv: not a cost report"), "{err}");
+    assert!(err.contains("broken.csv.gz"), "{err}");
+    let rows = crate::support::query(
+        &data,
+        "SELECT CAST(sum(unblended_cost) AS VARCHAR) AS s, count(*) AS n FROM cost",
+    );
+    assert_eq!(rows[0]["n"], 2);
+    assert!(
+        rows[0]["s"].as_str().expect("sum").starts_with("3.25"),
+        "{rows:?}"
+    );
+}

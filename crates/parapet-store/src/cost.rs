@@ -1,0 +1,93 @@
+//! Bills loaded: which version of each report's billing period the lake holds.
+
+use rusqlite::{params, OptionalExtension};
+
+use crate::ledger::insert_batch;
+use crate::{BatchCommit, Result, Store};
+
+/// One report period as loaded.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CostLoad {
+    pub report: String,
+    /// `YYYY-MM`.
+    pub billing_period: String,
+    /// The manifest's assembly / execution id, or a standalone file's size and etag.
+    pub version: String,
+    /// `cur1`, `cur2`, `focus`.
+    pub format: String,
+    /// The data files read (keys of the store they came from).
+    pub files: Vec<String>,
+    /// The lake file holding its lines (none when the period had no lines).
+    pub lake_path: Option<String>,
+    pub lines: u64,
+    pub rejected: u64,
+    /// The unblended total, exact (`Money`'s text).
+    pub unblended: String,
+    pub loaded_ms: i64,
+}
+
+impl Store {
+    pub fn cost_load(&self, report: &str, billing_period: &str) -> Result<Option<CostLoad>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{SELECT} WHERE report = ?1 AND billing_period = ?2"))?;
+        Ok(stmt.query_row(params![report, billing_period], row).optional()?)
+    }
+
+    /// Every report period loaded, by report then period.
+    pub fn cost_loads(&self) -> Result<Vec<CostLoad>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{SELECT} ORDER BY report, billing_period"))?;
+        let rows = stmt.query_map([], row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Records a report period's new version and the lake batch that holds it (its new file, the
+    /// file it replaces) in one transaction. The caller publishes the batch afterwards, as for
+    /// any batch ([`Store::mark_published`]).
+    pub fn commit_cost_load(&mut self, batch: &BatchCommit, load: &CostLoad) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let id = insert_batch(&tx, batch)?;
+        tx.execute(
+            "INSERT INTO cost_loads (report, billing_period, version, format, files, lake_path, lines, rejected, unblended, loaded_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (report, billing_period) DO UPDATE SET
+                version = excluded.version, format = excluded.format, files = excluded.files,
+                lake_path = excluded.lake_path, lines = excluded.lines, rejected = excluded.rejected,
+                unblended = excluded.unblended, loaded_ms = excluded.loaded_ms",
+            params![
+                load.report,
+                load.billing_period,
+                load.version,
+                load.format,
+                serde_json::to_string(&load.files).unwrap_or_else(|_| "[]".into()),
+                load.lake_path,
+                load.lines as i64,
+                load.rejected as i64,
+                load.unblended,
+                load.loaded_ms
+            ],
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+}
+
+const SELECT: &str = "SELECT report, billing_period, version, format, files, lake_path, lines, rejected, unblended, loaded_ms FROM cost_loads";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CostLoad> {
+    let files: String = r.get(4)?;
+    Ok(CostLoad {
+        report: r.get(0)?,
+        billing_period: r.get(1)?,
+        version: r.get(2)?,
+        format: r.get(3)?,
+        files: serde_json::from_str(&files).unwrap_or_default(),
+        lake_path: r.get(5)?,
+        lines: r.get::<_, i64>(6)? as u64,
+        rejected: r.get::<_, i64>(7)? as u64,
+        unblended: r.get(8)?,
+        loaded_ms: r.get(9)?,
+    })
+}
