@@ -172,24 +172,7 @@ fn ingest(
         .map(str::to_string)
         .or_else(|| config.cost.source.clone())
         .context("where are the bills? pass --from FOLDER|s3://bucket/prefix or set `cost.source`")?;
-    let store = crate::cmd_ingest::open_store(config, &source)?;
-    let bar = CountBar::new(show_progress(cli), "report periods");
-    let options = CostIngestOptions {
-        force,
-        max_object_bytes: (config.ingest.max_object_mb << 20).max(2 << 30),
-    };
-    let report = ingest_cost(data, store.as_ref(), &options, &|done, total| {
-        bar.set(done as u64, total as u64)
-    })
-    .with_context(|| format!("loading bills from {source}"))?;
-    bar.finish();
-    let mut found = None;
-    if look_for_anomalies && report.loaded() > 0 {
-        if let Some((_, last)) = span(data)? {
-            let directory = account_directory(data, config.accounts.csv.as_deref())?;
-            found = Some(judge_and_record(config, data, &directory, last.plus(-6), last)?);
-        }
-    }
+    let (report, found) = load(cli, config, data, &source, force, look_for_anomalies)?;
     if json {
         println!(
             "{}",
@@ -254,6 +237,43 @@ fn ingest(
     } else {
         ExitCode::from(EXIT_PARTIAL)
     })
+}
+
+/// Loads the bills of `source`, then (when a period was loaded and `look_for_anomalies`)
+/// records the anomalies of the last 7 days of bills as findings. Returns the load's report
+/// and how many anomalies were found.
+pub(crate) fn load(
+    cli: &crate::args::Cli,
+    config: &Config,
+    data: &DataDir,
+    source: &str,
+    force: bool,
+    look_for_anomalies: bool,
+) -> Result<(parapet_ingest::CostIngestReport, Option<usize>)> {
+    let store = crate::cmd_ingest::open_store(config, source)?;
+    let bar = CountBar::new(show_progress(cli), "report periods");
+    let options = CostIngestOptions {
+        force,
+        max_object_bytes: (config.ingest.max_object_mb << 20).max(2 << 30),
+    };
+    let report = ingest_cost(data, store.as_ref(), &options, &|done, total| {
+        bar.set(done as u64, total as u64)
+    })
+    .with_context(|| format!("loading bills from {source}"))?;
+    bar.finish();
+    let mut found = None;
+    if look_for_anomalies && report.loaded() > 0 {
+        if let Some((_, last)) = span(data)? {
+            let directory = account_directory(data, config.accounts.csv.as_deref())?;
+            found = Some(judge_and_record(config, data, &directory, last.plus(-6), last)?);
+        }
+    }
+    Ok((report, found))
+}
+
+/// The organisation's daily report of the last day billed, as text (for the demo).
+pub(crate) fn latest_report_text(config: &Config, data: &DataDir) -> Result<Option<String>> {
+    Ok(build_report(config, data, None, config.cost.measure)?.map(|r| render_text(&r, &r.organization)))
 }
 
 /// Judges `[from, to]` (with the baseline window before it) and records the anomalies as

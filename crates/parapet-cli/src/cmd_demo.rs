@@ -100,12 +100,27 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<ExitCode> {
     let mut ingest_options = options(&config, None, false);
     ingest_options.detector = crate::cmd_detect::ingest_detector(cli, &config, &accounts)?;
     let reports = run_ingest(cli, &data, &config, &[logs], &accounts, &ingest_options)?;
+    // The organisation's bills (legacy CUR, as a payer's bucket holds it).
+    let billing = bucket.join("billing").join("cur");
+    let (bills, anomalies) = if billing.exists() {
+        crate::cmd_cost::load(cli, &config, &data, &billing.display().to_string(), false, true)?
+    } else {
+        Default::default()
+    };
     println!();
     print_stats(&stats(&data)?);
     let stdout = std::io::stdout();
     for (title, sql) in QUERIES {
         println!("\n{title}:\n  {sql}");
         run_sql(&data, sql, OutputFormat::Table, &mut stdout.lock())?;
+    }
+    if let Some(text) = crate::cmd_cost::latest_report_text(&config, &data)? {
+        println!(
+            "\nThe daily cost report ({} bill periods loaded, {} spend spikes found in the last week):",
+            bills.loaded(),
+            anomalies.unwrap_or(0)
+        );
+        print!("{text}");
     }
     println!(
         "\nThe lake is in {}; try: parapet --data-dir {} query \"SELECT eventname, count(*) FROM cloudtrail GROUP BY 1 ORDER BY 2 DESC\"",
@@ -116,7 +131,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<ExitCode> {
         "Ground truth of the injected attacks: {}",
         bucket.join("truth.jsonl").display()
     );
-    Ok(if reports.iter().all(|r| r.is_clean()) {
+    Ok(if reports.iter().all(|r| r.is_clean()) && bills.is_clean() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_PARTIAL)

@@ -777,11 +777,13 @@ mod tests {
         assert_eq!(slack.matches("```").count(), 2, "{slack}");
         let mail = render_notice(&channel(ChannelKind::Email), &notice);
         let v: Value = serde_json::from_str(&mail).unwrap();
-        assert!(v["html"].as_str().unwrap().contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(v["html"]
+            .as_str()
+            .unwrap()
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         let hook = render_notice(&channel(ChannelKind::Webhook), &notice);
         let v: Value = serde_json::from_str(&hook).unwrap();
         assert_eq!(v["kind"], "cost_report");
         assert_eq!(v["report"], data);
     }
 }
-

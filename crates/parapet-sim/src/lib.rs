@@ -13,9 +13,19 @@
 //!   `logs/<org>/AWSLogs/…` (see the `services` module): VPC flow logs, Route 53 Resolver query
 //!   logs, GuardDuty findings, Security Hub control findings, AWS Config history and snapshot
 //!   files, AWS Health events;
+//! - with [`SimSource::Cost`], the organisation's bills for the 60 days ending on the last
+//!   simulated day (whatever `days` is), in `billing/` (the folder `parapet cost ingest --from`
+//!   reads; see the `services::cost` module), one billing period per calendar month:
+//!   - the legacy CUR 1.0 report `parapet-cur`:
+//!     `billing/cur/parapet-cur/<YYYYMMDD>-<YYYYMMDD>/<assemblyId>/parapet-cur-1.csv.gz` and
+//!     `billing/cur/parapet-cur/<YYYYMMDD>-<YYYYMMDD>/parapet-cur-Manifest.json`;
+//!   - the FOCUS 1.0 Data Export `parapet-focus` of the same line items:
+//!     `billing/focus/parapet-focus/data/BILLING_PERIOD=<YYYY-MM>/parapet-focus-00001.csv.gz`
+//!     and `billing/focus/parapet-focus/metadata/BILLING_PERIOD=<YYYY-MM>/parapet-focus-Manifest.json`;
 //! - `truth.jsonl`: one line per injected security scenario and lake table it shows in, naming
 //!   its records (CloudTrail event ids, finding ids, Config resource ids, or the address or
-//!   domain that flow and DNS records carry).
+//!   domain that flow and DNS records carry), and the two planted spend spikes of the bills
+//!   (table `cost`, scenarios `cost_spike` and `cost_new_service`, `indicator` the day).
 //!
 //! The same [`SimConfig`] always gives byte-identical output. Each account is generated from its
 //! own random stream, one day at a time, on a pool of worker threads; memory stays bounded by
@@ -31,7 +41,10 @@
 //!   regions (the same security group id is recorded by Config in each region);
 //! - Config starts recording on the first day (every resource `ResourceDiscovered` just after
 //!   00:00) and its items have no `relatedEvents`; Security Hub and Health files hold one member
-//!   account's day each, where a real Firehose would mix accounts in time-sized batches.
+//!   account's day each, where a real Firehose would mix accounts in time-sized batches;
+//! - the bills' prices are list prices of us-east-1 for every region, and the CUR's
+//!   `bill/InvoiceId` is set for closed months only (as AWS does), but the whole 60 days are one
+//!   report version, as if written on the last day.
 
 mod account;
 mod background;
@@ -63,6 +76,11 @@ pub use org::{OrgUnit, Organization, Person, SimAccount, HOME_REGION, TRAIL_NAME
 pub use scenarios::{ScenarioKind, Truth};
 pub use services::SourceCount;
 
+/// Days of bills [`SimSource::Cost`] writes, ending on the last simulated day.
+pub const COST_HISTORY_DAYS: u32 = 60;
+/// The folder of the simulation's output holding the bills (the billing bucket).
+pub const BILLING_DIR: &str = "billing";
+
 /// What to simulate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimConfig {
@@ -90,16 +108,19 @@ pub enum SimSource {
     SecurityHub,
     Config,
     Health,
+    /// The organisation's bills (legacy CUR and FOCUS), not in the Log Archive bucket.
+    Cost,
 }
 
 impl SimSource {
-    pub const ALL: [SimSource; 6] = [
+    pub const ALL: [SimSource; 7] = [
         SimSource::VpcFlow,
         SimSource::Route53Resolver,
         SimSource::GuardDuty,
         SimSource::SecurityHub,
         SimSource::Config,
         SimSource::Health,
+        SimSource::Cost,
     ];
 
     /// The lake table its records land in (also its name on the command line).
@@ -111,6 +132,7 @@ impl SimSource {
             SimSource::SecurityHub => "securityhub",
             SimSource::Config => "config_history",
             SimSource::Health => "health",
+            SimSource::Cost => "cost",
         }
     }
 
@@ -280,6 +302,15 @@ pub fn simulate(
         sources: std::collections::BTreeMap::new(),
     };
     let mut truth = Vec::new();
+    if cfg.sources.contains(&SimSource::Cost) {
+        let last_day = first_day + (i64::from(cfg.days) - 1) * 86_400;
+        let bills = services::cost::write(cfg, &org, last_day, out)?;
+        summary.bytes_written += bills.bytes;
+        summary
+            .sources
+            .insert(services::cost::TABLE.to_string(), bills.count);
+        truth.extend(bills.truth);
+    }
     for (_, s) in results {
         summary.events += s.events;
         summary.log_files += s.log_files;

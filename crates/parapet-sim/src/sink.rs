@@ -12,7 +12,7 @@ pub(crate) struct FileSink<'a> {
     gzip: Gzip,
     gz: Vec<u8>,
     dirs: BTreeSet<PathBuf>,
-    /// Compressed bytes written so far.
+    /// Bytes written so far (compressed where gzip'd).
     pub bytes: u64,
 }
 
@@ -33,15 +33,29 @@ impl<'a> FileSink<'a> {
         self.root.join(key)
     }
 
-    /// Writes `data` gzip'd to `key` (the key names the `.gz` file).
-    pub(crate) fn write_gz(&mut self, key: &str, data: &[u8]) -> Result<(), SimError> {
-        let path = self.root.join(key);
+    fn make_parent(&mut self, path: &Path) -> Result<(), SimError> {
         if let Some(dir) = path.parent() {
             if !self.dirs.contains(dir) {
                 std::fs::create_dir_all(dir).map_err(|e| SimError::io(dir, e))?;
                 self.dirs.insert(dir.to_path_buf());
             }
         }
+        Ok(())
+    }
+
+    /// Writes `data` as it is to `key` (manifests).
+    pub(crate) fn write(&mut self, key: &str, data: &[u8]) -> Result<(), SimError> {
+        let path = self.root.join(key);
+        self.make_parent(&path)?;
+        std::fs::write(&path, data).map_err(|e| SimError::io(&path, e))?;
+        self.bytes += data.len() as u64;
+        Ok(())
+    }
+
+    /// Writes `data` gzip'd to `key` (the key names the `.gz` file).
+    pub(crate) fn write_gz(&mut self, key: &str, data: &[u8]) -> Result<(), SimError> {
+        let path = self.root.join(key);
+        self.make_parent(&path)?;
         self.gzip
             .compress(data, &mut self.gz)
             .map_err(|e| SimError::io(&path, e))?;

@@ -359,3 +359,377 @@ fn unreadable_bills_are_reported_and_the_rest_loads() {
         "{rows:?}"
     );
 }
+
+/// Today's date (UTC) minus `days`, as `YYYYMMDD` and `YYYY-MM-DD`.
+fn days_ago(days: i64) -> (String, String) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    // Howard Hinnant's civil_from_days.
+    let z = now.div_euclid(86_400) - days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (format!("{y:04}{m:02}{d:02}"), format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// Unblended per account as `cost show` sums it (exact).
+fn per_account(data: &Path, config: &Path, measure: &str) -> BTreeMap<String, Dec> {
+    let out = ok(cost(data).arg("--config").arg(config).args([
+        "show",
+        "--by",
+        "account",
+        "--period",
+        "monthly",
+        "--since",
+        "2000-01-01",
+        "--until",
+        "2100-01-01",
+        "--measure",
+        measure,
+        "--format",
+        "json",
+    ]));
+    let mut m = BTreeMap::new();
+    for r in serde_json::from_str::<Vec<serde_json::Value>>(&out).expect("json") {
+        let e = m
+            .entry(r["account_id"].as_str().expect("id").to_string())
+            .or_insert(Dec(0));
+        e.0 += Dec::parse(r["amount"].as_str().expect("amount")).0;
+    }
+    m
+}
+
+#[test]
+fn simulated_bills_spikes_reports_with_names_and_restatements() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let sim = tmp.path().join("sim");
+    // The bills end yesterday, so the daily report is due today.
+    let (start, _) = days_ago(2);
+    let (_, yesterday) = days_ago(1);
+    ok(parapet()
+        .args([
+            "--quiet",
+            "simulate",
+            "--seed",
+            "11",
+            "--accounts",
+            "8",
+            "--days",
+            "2",
+        ])
+        .args([
+            "--events-per-account-day",
+            "1",
+            "--sources",
+            "cost",
+            "--start-day",
+            &start,
+            "--out",
+        ])
+        .arg(&sim));
+    let receiver = crate::notify::Receiver::start();
+    let url = |path: &str| format!("http://127.0.0.1:{}/{path}", receiver.port);
+    let config = tmp.path().join("parapet.toml");
+    let accounts_csv = sim.join("accounts.csv");
+    std::fs::write(
+        &config,
+        format!(
+            r##"version = 1
+[accounts]
+csv = "{csv}"
+[[notify.channels]]
+name = "finops"
+kind = "webhook"
+url = "{finops}"
+[[notify.channels]]
+name = "#alerts-payments"
+kind = "webhook"
+url = "{payments}"
+[[notify.routes]]
+sources = ["cost"]
+to = ["finops"]
+[cost.report]
+at = "00:00"
+channels = ["finops"]
+"##,
+            csv = accounts_csv.display(),
+            finops = url("finops"),
+            payments = url("payments"),
+        ),
+    )
+    .expect("config");
+    let data = tmp.path().join("data");
+    let with_config = |c: &mut std::process::Command| {
+        c.arg("--config").arg(&config);
+    };
+
+    // Load the legacy CUR: every period, then the anomalies of the last week.
+    let mut c = cost(&data);
+    with_config(&mut c);
+    let v: serde_json::Value = serde_json::from_str(&ok(c
+        .args(["ingest", "--json", "--from"])
+        .arg(sim.join("billing/cur"))))
+    .expect("json");
+    let periods = v["ingest"]["periods"].as_array().expect("periods");
+    assert!(periods.len() >= 3, "60 days of bills span 3 months at least: {v}");
+    assert!(
+        periods
+            .iter()
+            .all(|p| p["status"] == "loaded" && p["rejected"] == 0),
+        "{v}"
+    );
+
+    // Exactly the planted spikes, over every judged day (month starts included).
+    let truth: Vec<serde_json::Value> = std::fs::read_to_string(sim.join("truth.jsonl"))
+        .expect("truth")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("line"))
+        .filter(|l: &serde_json::Value| l["table"] == "cost")
+        .collect();
+    let mut planted: Vec<(String, String, String)> = truth
+        .iter()
+        .map(|t| {
+            (
+                t["indicator"].as_str().expect("day").to_string(),
+                t["account_id"].as_str().expect("account").to_string(),
+                t["actor"].as_str().expect("service").to_string(),
+            )
+        })
+        .collect();
+    planted.sort();
+    assert_eq!(planted.len(), 2);
+    let (_, first_judged) = days_ago(1 + 60 - 15);
+    let mut c = cost(&data);
+    with_config(&mut c);
+    let found: Vec<serde_json::Value> = serde_json::from_str(&ok(c.args([
+        "anomalies",
+        "--json",
+        "--save",
+        "--since",
+        &first_judged,
+    ])))
+    .expect("json");
+    let mut got: Vec<(String, String, String)> = found
+        .iter()
+        .map(|a| {
+            (
+                a["day"].as_str().expect("day").to_string(),
+                a["account_id"].as_str().expect("account").to_string(),
+                a["service"].as_str().expect("service").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, planted, "anomalies found against those planted: {found:#?}");
+    // The 45 days judged hold at least one 1st of a month, with its support fee, hosted zones,
+    // taxes, credit and RI fee: none of them is an anomaly.
+    let csv = std::fs::read_to_string(&accounts_csv).expect("csv");
+    let name_of = |id: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(id))
+            .and_then(|l| l.split(',').nth(1))
+            .expect("account in accounts.csv")
+            .to_string()
+    };
+    for a in &found {
+        let id = a["account_id"].as_str().expect("id");
+        assert_eq!(a["account_name"].as_str(), Some(name_of(id).as_str()));
+    }
+    // As findings, routed to finops by the `cost` source.
+    let findings = ok(parapet()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["findings", "list", "--json"]));
+    let findings: serde_json::Value = serde_json::from_str(&findings).expect("json");
+    let spikes: Vec<&serde_json::Value> = findings
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|f| f["rule_id"] == "cost.anomaly")
+        .collect();
+    assert_eq!(spikes.len(), 2, "{findings}");
+
+    // The same spend as FOCUS, in another lake: the same totals per account, both measures.
+    let data_focus = tmp.path().join("data-focus");
+    let mut c = cost(&data_focus);
+    with_config(&mut c);
+    ok(c.args(["ingest", "--no-anomalies", "--from"])
+        .arg(sim.join("billing/focus")));
+    for measure in ["unblended", "amortized"] {
+        assert_eq!(
+            per_account(&data, &config, measure),
+            per_account(&data_focus, &config, measure),
+            "{measure}: CUR and FOCUS"
+        );
+    }
+
+    // The daily report names accounts and teams.
+    let mut c = cost(&data);
+    with_config(&mut c);
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(c.args(["report", "--json", "--date", &yesterday]))).expect("json");
+    assert_eq!(report["date"], yesterday.as_str());
+    for a in report["accounts"].as_array().expect("accounts") {
+        let id = a["id"].as_str().expect("id");
+        assert_eq!(a["name"].as_str(), Some(name_of(id).as_str()), "{a}");
+        assert!(!a["team"].as_str().expect("team").starts_with('('), "{a}");
+    }
+    assert!(report["teams"]
+        .as_array()
+        .expect("teams")
+        .iter()
+        .any(|t| t["id"] == "payments"));
+
+    // `notify send` queues yesterday's report (its hour has passed) for finops and the
+    // payments team's channel, once.
+    for _ in 0..2 {
+        let mut c = parapet();
+        c.arg("--data-dir").arg(&data).arg("--config").arg(&config);
+        ok(c.args(["--quiet", "notify", "send"]));
+    }
+    let got = receiver.received();
+    let to = |path: &str| -> Vec<serde_json::Value> {
+        got.iter()
+            .filter(|r| r.path == format!("/{path}"))
+            .filter_map(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok())
+            .filter(|b| b["kind"] == "cost_report")
+            .collect()
+    };
+    assert_eq!(to("finops").len(), 1, "one organisation report: {got:#?}");
+    assert_eq!(to("payments").len(), 1, "one payments report: {got:#?}");
+    let payments = &to("payments")[0];
+    let text = payments["text"].as_str().expect("text");
+    let payments_accounts: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(2) == Some("payments"))
+        .map(|l| l.split(',').nth(1).expect("name").to_string())
+        .collect();
+    for name in &payments_accounts {
+        assert!(text.contains(name.as_str()), "{name} in {text}");
+    }
+    assert!(!text.contains("log-archive"), "another team's account: {text}");
+    assert_eq!(payments["report"]["date"], yesterday.as_str());
+
+    // A restated period: AWS delivers a new version of the last month without the EC2 spike.
+    let cur = sim.join("billing/cur/parapet-cur");
+    let mut period_dirs: Vec<PathBuf> = std::fs::read_dir(&cur)
+        .expect("periods")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    period_dirs.sort();
+    let last = period_dirs.last().expect("a period").clone();
+    let manifest_path = last.join("parapet-cur-Manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).expect("manifest")).expect("json");
+    let old_key = manifest["reportKeys"][0].as_str().expect("key").to_string();
+    let old_file = sim.join("billing").join(&old_key);
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&old_file).expect("open")),
+        &mut text,
+    )
+    .expect("gunzip");
+    let spike_account = &planted
+        .iter()
+        .find(|p| p.2 == "Amazon Elastic Compute Cloud")
+        .expect("EC2 spike")
+        .1;
+    let header = split_csv(text.lines().next().expect("header"));
+    let col = |name: &str| header.iter().position(|h| h == name).expect("column");
+    let (account_col, start_col, product_col, cost_col) = (
+        col("lineItem/UsageAccountId"),
+        col("lineItem/UsageStartDate"),
+        col("lineItem/ProductCode"),
+        col("lineItem/UnblendedCost"),
+    );
+    let is_spike = |l: &str| {
+        let c = split_csv(l);
+        c[account_col] == *spike_account
+            && c[start_col].starts_with(&yesterday)
+            && c[product_col] == "AmazonEC2"
+    };
+    let kept: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || !is_spike(l))
+        .map(|(_, l)| l)
+        .collect();
+    assert!(kept.len() < text.lines().count(), "the spike's lines are dropped");
+    let new_key = old_key.replace(manifest["assemblyId"].as_str().expect("id"), "restated-2");
+    let new_file = sim.join("billing").join(&new_key);
+    std::fs::create_dir_all(new_file.parent().expect("dir")).expect("mkdir");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&new_file).expect("create"),
+        flate2::Compression::fast(),
+    );
+    std::io::Write::write_all(&mut gz, (kept.join("\n") + "\n").as_bytes()).expect("write");
+    gz.finish().expect("gzip");
+    manifest["assemblyId"] = "restated-2".into();
+    manifest["reportKeys"] = serde_json::json!([new_key]);
+    std::fs::write(&manifest_path, manifest.to_string()).expect("manifest");
+    let before = per_account(&data, &config, "unblended");
+    let mut c = cost(&data);
+    with_config(&mut c);
+    let v: serde_json::Value = serde_json::from_str(&ok(c
+        .args(["ingest", "--json", "--no-anomalies", "--from"])
+        .arg(sim.join("billing/cur"))))
+    .expect("json");
+    let statuses: Vec<&str> = v["ingest"]["periods"]
+        .as_array()
+        .expect("periods")
+        .iter()
+        .map(|p| p["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "loaded").count(), 1, "{v}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "unchanged").count(),
+        statuses.len() - 1,
+        "{v}"
+    );
+    let after = per_account(&data, &config, "unblended");
+    // Only the spike's account changed, by exactly the lines dropped.
+    let dropped: i128 = text
+        .lines()
+        .skip(1)
+        .filter(|l| is_spike(l))
+        .map(|l| Dec::parse(&split_csv(l)[cost_col]).0)
+        .sum();
+    assert!(dropped > 0);
+    for (id, amount) in &after {
+        if id == spike_account {
+            assert_eq!(before[id].0 - amount.0, dropped, "the restated account");
+        } else {
+            assert_eq!(before[id], *amount, "{id} is unchanged");
+        }
+    }
+    // One lake file per period: the old version is gone.
+    let files = crate::support::files_under(&data.join("lake/cost"));
+    assert_eq!(files.len(), periods.len(), "{files:?}");
+}
+
+/// One CSV line's cells (RFC 4180 quoting; no line breaks inside cells here).
+fn split_csv(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                cells.last_mut().expect("cell").push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(String::new()),
+            (c, _) => cells.last_mut().expect("cell").push(c),
+        }
+    }
+    cells
+}

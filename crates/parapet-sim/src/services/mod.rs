@@ -1,6 +1,7 @@
 //! The other sources of the Log Archive bucket, written beside CloudTrail for the same account
 //! and day: VPC flow logs, Route 53 Resolver query logs, GuardDuty findings, Security Hub
-//! findings, AWS Config items and AWS Health events.
+//! findings, AWS Config items and AWS Health events. Also the organisation's bills ([`cost`]),
+//! which live in a billing bucket of their own.
 //!
 //! Each generator sees the account's [`Network`], its [`Posture`] (the standing configuration
 //! Config shows and Security Hub judges, so the two agree), the day, the [`Effect`]s of the
@@ -26,8 +27,12 @@
 //!   per six-hour window and resource type that changed, and once a day
 //!   `<org>/AWSLogs/<acct>/Config/<region>/YYYY/M/D/ConfigSnapshot/<acct>_Config_<region>_ConfigSnapshot_<stamp>_<uuid>.json.gz`
 //!   (stamps `YYYYMMDDTHHMMSSZ`).
+//!
+//! The bills are not made per account-day: they are written once, after the accounts, to
+//! `billing/` beside `logs/` (see [`cost`] for their layout).
 
 mod config;
+pub(crate) mod cost;
 mod dns;
 mod flow;
 mod guardduty;

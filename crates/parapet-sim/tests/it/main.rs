@@ -7,6 +7,7 @@ mod support;
 
 mod accounts;
 mod config;
+mod cost;
 mod determinism;
 mod digests;
 mod logs;
