@@ -61,7 +61,7 @@ def main():
                                       "--json"])
 
     import duckdb
-    pattern = os.path.join(cur, "*", "*", "*.csv.gz")
+    pattern = os.path.join(cur, "**", "*.csv.gz")
     query = ("SELECT \"lineItem/UsageAccountId\" AS a, \"product/ProductName\" AS s, "
              "date_trunc('month', CAST(\"lineItem/UsageStartDate\" AS TIMESTAMP)) AS m, "
              "sum(CAST(\"lineItem/UnblendedCost\" AS DECIMAL(38, 10))) AS c FROM {src} GROUP BY ALL")

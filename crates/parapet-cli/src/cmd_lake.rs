@@ -129,7 +129,7 @@ pub struct TableDoc {
 }
 
 pub fn tables() -> Vec<TableDoc> {
-    parapet_lake::catalog()
+    let mut docs: Vec<TableDoc> = parapet_lake::catalog()
         .into_iter()
         .map(|t| TableDoc {
             name: t.name,
@@ -138,7 +138,16 @@ pub fn tables() -> Vec<TableDoc> {
             columns: t.schema.fields().len(),
             views: t.views.iter().map(|(name, _)| *name).collect(),
         })
-        .collect()
+        .collect();
+    // The bills: not OCSF (class 0), files `cost_lines` under the view `cost`.
+    docs.push(TableDoc {
+        name: parapet_lake::cost::TABLE,
+        ocsf_class_uid: 0,
+        description: "Bill lines (legacy CUR, CUR 2.0, FOCUS) with exact unblended, amortized and net costs; the view adds the registry's account names",
+        columns: parapet_lake::cost::schema().fields().len(),
+        views: Vec::new(),
+    });
+    docs
 }
 
 pub fn run(cli: &Cli, args: &LakeArgs) -> Result<ExitCode> {

@@ -247,6 +247,7 @@ fn lake_tables_lists_every_source_table() {
         "config_history",
         "vpc_flow",
         "route53_resolver",
+        "cost",
     ] {
         assert!(names.contains(&expected), "{expected} in {names:?}");
     }

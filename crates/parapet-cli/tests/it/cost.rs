@@ -570,6 +570,55 @@ channels = ["finops"]
         );
     }
 
+    // Rollups by cost allocation tag (weekly, CSV) and by team and OU; the top movers.
+    let mut c = cost(&data);
+    with_config(&mut c);
+    let by_tag = ok(c.args([
+        "show",
+        "--by",
+        "tag:user:team",
+        "--period",
+        "weekly",
+        "--format",
+        "csv",
+    ]));
+    let mut lines = by_tag.lines();
+    assert_eq!(
+        lines.next(),
+        Some("period,tag:user:team,currency,amount,share_pct,previous,change,change_pct")
+    );
+    let rows: Vec<Vec<String>> = lines.map(split_csv).collect();
+    assert!(
+        rows.iter().any(|r| r[1] == "payments" && r[0].contains("-W")),
+        "{by_tag}"
+    );
+    // Fees, taxes and credits carry no tags.
+    assert!(rows.iter().any(|r| r[1] == "(untagged)"), "{by_tag}");
+    let mut c = cost(&data);
+    with_config(&mut c);
+    let movers: Vec<serde_json::Value> = serde_json::from_str(&ok(c.args([
+        "show", "--by", "team,ou", "--period", "daily", "--movers", "2", "--format", "json",
+    ])))
+    .expect("json");
+    assert_eq!(movers.len(), 2);
+    // Yesterday's biggest mover is the team of the EC2 spike.
+    let spike_team = csv
+        .lines()
+        .find(|l| {
+            l.starts_with(
+                planted
+                    .iter()
+                    .find(|p| p.2.contains("Compute"))
+                    .expect("spike")
+                    .1
+                    .as_str(),
+            )
+        })
+        .and_then(|l| l.split(',').nth(2))
+        .expect("team");
+    assert_eq!(movers[0]["team"], spike_team, "{movers:?}");
+    assert_eq!(movers[0]["period"], yesterday.as_str());
+
     // The daily report names accounts and teams.
     let mut c = cost(&data);
     with_config(&mut c);
