@@ -130,6 +130,11 @@ pub enum CostCommand {
         send: bool,
         #[arg(long)]
         measure: Option<String>,
+        /// table (the text the channels get), csv (one row per organisation, team and account)
+        /// or json.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Same as --format json.
         #[arg(long)]
         json: bool,
     },
@@ -573,7 +578,7 @@ pub struct IngestArgs {
     pub json: bool,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
     Csv,

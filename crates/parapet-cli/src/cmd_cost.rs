@@ -63,6 +63,7 @@ pub fn run(cli: &crate::args::Cli, args: &CostArgs) -> Result<ExitCode> {
             team,
             send,
             measure,
+            format,
             json,
         } => report(
             cli,
@@ -72,7 +73,7 @@ pub fn run(cli: &crate::args::Cli, args: &CostArgs) -> Result<ExitCode> {
             team.as_deref(),
             *send,
             measure.as_deref(),
-            *json,
+            if *json { Format::Json } else { *format },
         ),
         CostCommand::Anomalies { range, save, json } => anomalies(cli, &config, &data, range, *save, *json),
         CostCommand::Loads { json } => loads(&data, *json),
@@ -151,6 +152,23 @@ fn spend(
             amount: parapet_model::cost::Money(r.amount),
         })
         .collect())
+}
+
+/// The days of `range`: `--until` else the last day billed, `--since` else `default_from(to)`.
+fn days(data: &DataDir, range: &DayRange, default_from: impl Fn(Day) -> Day) -> Result<(Day, Day)> {
+    let (_, last) = span(data)?.ok_or_else(no_bills)?;
+    let to = match &range.until {
+        Some(u) => day_arg("--until", u)?,
+        None => last,
+    };
+    let from = match &range.since {
+        Some(s) => day_arg("--since", s)?,
+        None => default_from(to),
+    };
+    if from > to {
+        bail!("--since {from} is after --until {to}");
+    }
+    Ok((from, to))
 }
 
 fn no_bills() -> anyhow::Error {
@@ -265,7 +283,11 @@ pub(crate) fn load(
     if look_for_anomalies && report.loaded() > 0 {
         if let Some((_, last)) = span(data)? {
             let directory = account_directory(data, config.accounts.csv.as_deref())?;
-            found = Some(judge_and_record(config, data, &directory, last.plus(-6), last)?);
+            found = Some(
+                judge(config, data, &directory, last.plus(-6), last, true)?
+                    .0
+                    .len(),
+            );
         }
     }
     Ok((report, found))
@@ -276,32 +298,29 @@ pub(crate) fn latest_report_text(config: &Config, data: &DataDir) -> Result<Opti
     Ok(build_report(config, data, None, config.cost.measure)?.map(|r| render_text(&r, &r.organization)))
 }
 
-/// Judges `[from, to]` (with the baseline window before it) and records the anomalies as
-/// findings, then queues their notifications. Returns how many were found.
-fn judge_and_record(
+/// Judges `[from, to]` against the baseline window before it; with `save`, records the
+/// anomalies as findings and queues their notifications.
+fn judge(
     config: &Config,
     data: &DataDir,
     directory: &AccountDirectory,
     from: Day,
     to: Day,
-) -> Result<usize> {
+    save: bool,
+) -> Result<(Vec<parapet_cost::Anomaly>, Names)> {
     let a = &config.cost.anomaly;
-    let rows = spend(
-        data,
-        config.cost.measure,
-        from.plus(-i64::from(a.window_days)),
-        to,
-        false,
-        false,
-    )?;
+    let window_start = from.plus(-i64::from(a.window_days));
+    let rows = spend(data, config.cost.measure, window_start, to, false, false)?;
     let found = find_anomalies(&rows, from, to, a);
     let names = Names::new(directory, &rows);
-    let events = parapet_cost::findings::anomaly_findings(&found, &names);
-    let mut store = data.open_store().context("opening the state database")?;
-    store.record_detections(|w| w.add_finding_events(&events, now_ms()))?;
-    drop(store);
-    crate::cmd_notify::queue(data, config, directory)?;
-    Ok(found.len())
+    if save {
+        let events = parapet_cost::findings::anomaly_findings(&found, &names);
+        let mut store = data.open_store().context("opening the state database")?;
+        store.record_detections(|w| w.add_finding_events(&events, now_ms()))?;
+        drop(store);
+        crate::cmd_notify::queue(data, config, directory)?;
+    }
+    Ok((found, names))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -326,22 +345,11 @@ fn show(
             })
         })
         .collect::<Result<_>>()?;
-    let (_, last) = span(data)?.ok_or_else(no_bills)?;
-    let to = match &range.until {
-        Some(u) => day_arg("--until", u)?,
-        None => last,
-    };
-    let from = match &range.since {
-        Some(s) => day_arg("--since", s)?,
-        None => match period {
-            Period::Daily => to.plus(-13),
-            Period::Weekly => to.plus(-7 * 7).week_start(),
-            Period::Monthly => to.month_start().plus(-1).month_start().plus(-1).month_start(),
-        },
-    };
-    if from > to {
-        bail!("--since {from} is after --until {to}");
-    }
+    let (from, to) = days(data, range, |to| match period {
+        Period::Daily => to.plus(-13),
+        Period::Weekly => to.plus(-7 * 7).week_start(),
+        Period::Monthly => to.month_start().plus(-1).month_start().plus(-1).month_start(),
+    })?;
     let by_region = dims.contains(&Dim::Region);
     let by_tags = dims.iter().any(|d| matches!(d, Dim::Tag(_)));
     // One period more, for the first period's change.
@@ -505,7 +513,7 @@ fn report(
     team: Option<&str>,
     send: bool,
     measure: Option<&str>,
-    json: bool,
+    format: Format,
 ) -> Result<ExitCode> {
     let measure = measure_of(config, measure)?;
     let date = date.map(|d| day_arg("--date", d)).transpose()?;
@@ -542,13 +550,55 @@ fn report(
             .context("sending the reports")?;
         queued = Some((q, d));
     }
-    if json {
+    if format == Format::Json {
         let mut v = serde_json::to_value(&report)?;
         if let Some((q, d)) = &queued {
             v["queued"] = serde_json::json!(q);
             v["delivery"] = serde_json::json!(d);
         }
         println!("{}", serde_json::to_string_pretty(&v)?);
+    } else if format == Format::Csv {
+        let mut rows = vec![[
+            "date",
+            "scope",
+            "id",
+            "name",
+            "team",
+            "ou",
+            "currency",
+            "day",
+            "day_before",
+            "change_pct",
+            "month_to_date",
+            "last_month_same_period",
+            "forecast_month_end",
+        ]
+        .map(String::from)
+        .to_vec()];
+        let in_scope = |s: &&ScopeReport| team.is_none() || s.id == scope.id || s.team == scope.id;
+        let scopes = std::iter::once(&report.organization)
+            .filter(|_| team.is_none())
+            .chain(report.teams.iter().filter(in_scope))
+            .chain(report.accounts.iter().filter(in_scope));
+        for s in scopes {
+            let f = &s.figures;
+            rows.push(vec![
+                report.date.to_string(),
+                s.scope.to_string(),
+                s.id.clone(),
+                s.name.clone(),
+                s.team.clone(),
+                s.ou.clone(),
+                report.currency.clone(),
+                f.day.to_string(),
+                f.day_before.to_string(),
+                f.change_pct.map(|p| format!("{p:.2}")).unwrap_or_default(),
+                f.month_to_date.to_string(),
+                f.last_month_same_period.to_string(),
+                f.forecast_month_end.to_string(),
+            ]);
+        }
+        print!("{}", csv_text(&rows));
     } else {
         print!("{}", render_text(&report, &scope));
         if team.is_none() && !report.teams.is_empty() {
@@ -719,37 +769,9 @@ fn anomalies(
     save: bool,
     json: bool,
 ) -> Result<ExitCode> {
-    let (_, last) = span(data)?.ok_or_else(no_bills)?;
-    let to = match &range.until {
-        Some(u) => day_arg("--until", u)?,
-        None => last,
-    };
-    let from = match &range.since {
-        Some(s) => day_arg("--since", s)?,
-        None => to.plus(-6),
-    };
-    if from > to {
-        bail!("--since {from} is after --until {to}");
-    }
-    let a = &config.cost.anomaly;
-    let rows = spend(
-        data,
-        config.cost.measure,
-        from.plus(-i64::from(a.window_days)),
-        to,
-        false,
-        false,
-    )?;
-    let found = find_anomalies(&rows, from, to, a);
+    let (from, to) = days(data, range, |to| to.plus(-6))?;
     let directory = account_directory(data, config.accounts.csv.as_deref())?;
-    let names = Names::new(&directory, &rows);
-    if save {
-        let events = parapet_cost::findings::anomaly_findings(&found, &names);
-        let mut store = data.open_store().context("opening the state database")?;
-        store.record_detections(|w| w.add_finding_events(&events, now_ms()))?;
-        drop(store);
-        crate::cmd_notify::queue(data, config, &directory)?;
-    }
+    let (found, names) = judge(config, data, &directory, from, to, save)?;
     if json {
         let list: Vec<serde_json::Value> = found
             .iter()

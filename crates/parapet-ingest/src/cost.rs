@@ -20,7 +20,7 @@ use parapet_cost::{
 };
 use parapet_lake::{Lake, WriteOptions};
 use parapet_model::cost::{CostLine, Money};
-use parapet_sources::{gunzip_limited, is_gzip, ObjectStore};
+use parapet_sources::{is_gzip, ObjectStore};
 use parapet_store::{BatchCommit, CostLoad};
 
 use crate::recover::recover;
@@ -465,10 +465,37 @@ fn read_bill(
             .map(RowSink::finish)
             .ok_or_else(|| format!("{key}: no header"));
     }
-    let text = if is_gzip(&bytes) {
-        gunzip_limited(&bytes, options.max_object_bytes).map_err(|e| format!("{key}: {e}"))?
+    if is_gzip(&bytes) {
+        // Decompressed as it is read: a bill can be gigabytes of CSV.
+        let limit = options.max_object_bytes;
+        let mut reader = Limited {
+            inner: flate2::read::MultiGzDecoder::new(bytes.as_slice()),
+            left: limit,
+        };
+        let report = parapet_cost::read_csv(key, &mut reader, visit).map_err(|e| e.to_string());
+        if reader.left == 0 {
+            return Err(format!("{key}: more than {limit} bytes once decompressed"));
+        }
+        report
     } else {
-        bytes
-    };
-    parapet_cost::read_csv(key, text.as_slice(), visit).map_err(|e| e.to_string())
+        parapet_cost::read_csv(key, bytes.as_slice(), visit).map_err(|e| e.to_string())
+    }
+}
+
+/// A reader that stops (with an error) after `left` bytes.
+struct Limited<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("decompressed size limit reached"));
+        }
+        let max = buf.len().min(self.left as usize);
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }

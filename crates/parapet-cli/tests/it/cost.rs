@@ -635,6 +635,18 @@ channels = ["finops"]
         .expect("teams")
         .iter()
         .any(|t| t["id"] == "payments"));
+    let mut c = cost(&data);
+    with_config(&mut c);
+    let team_csv = ok(c.args([
+        "report", "--format", "csv", "--team", "payments", "--date", &yesterday,
+    ]));
+    let rows: Vec<Vec<String>> = team_csv.lines().skip(1).map(split_csv).collect();
+    assert_eq!(rows[0][1..3], ["team".to_string(), "payments".to_string()]);
+    assert_eq!(rows.len(), 1 + payments_accounts_of(&csv).len(), "{team_csv}");
+    assert!(
+        rows[1..].iter().all(|r| r[1] == "account" && r[4] == "payments"),
+        "{team_csv}"
+    );
 
     // `notify send` queues yesterday's report (its hour has passed) for finops and the
     // payments team's channel, once.
@@ -655,12 +667,7 @@ channels = ["finops"]
     assert_eq!(to("payments").len(), 1, "one payments report: {got:#?}");
     let payments = &to("payments")[0];
     let text = payments["text"].as_str().expect("text");
-    let payments_accounts: Vec<String> = csv
-        .lines()
-        .skip(1)
-        .filter(|l| l.split(',').nth(2) == Some("payments"))
-        .map(|l| l.split(',').nth(1).expect("name").to_string())
-        .collect();
+    let payments_accounts = payments_accounts_of(&csv);
     for name in &payments_accounts {
         assert!(text.contains(name.as_str()), "{name} in {text}");
     }
@@ -781,4 +788,13 @@ fn split_csv(line: &str) -> Vec<String> {
         }
     }
     cells
+}
+
+/// The names of the payments team's accounts in a simulated `accounts.csv`.
+fn payments_accounts_of(csv: &str) -> Vec<String> {
+    csv.lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(2) == Some("payments"))
+        .map(|l| l.split(',').nth(1).expect("name").to_string())
+        .collect()
 }
