@@ -59,6 +59,18 @@ pub enum Command {
     /// Cost: load bills (CUR, CUR 2.0, FOCUS), spend by account / service / team / OU / tag, the
     /// daily report, anomalies.
     Cost(CostArgs),
+    /// The dashboard and its JSON API over the lake and the state database (until stopped).
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Where to listen (default: `server.bind`, 127.0.0.1:8080). Off loopback a token is required.
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// The token every request must carry (default: `server.token`).
+    #[arg(long, env = "PARAPET_SERVER_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -14,6 +14,7 @@ mod cmd_notify;
 mod cmd_posture;
 mod cmd_query;
 mod cmd_remediate;
+mod cmd_serve;
 mod cmd_simulate;
 mod context;
 mod progress;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Command::Posture(a) => cmd_posture::run(&cli, a),
         Command::Remediate(a) => cmd_remediate::run(&cli, a),
         Command::Cost(a) => cmd_cost::run(&cli, a),
+        Command::Serve(a) => cmd_serve::run(&cli, a),
     };
     match result {
         Ok(code) => code,

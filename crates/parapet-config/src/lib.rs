@@ -44,6 +44,34 @@ pub struct Config {
     pub remediate: parapet_model::remediation::RemediateConfig,
     #[serde(default)]
     pub cost: parapet_model::cost::CostConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+/// `[server]`: the dashboard and its API (`parapet serve`, `parapet run`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Where to listen. Anything but a loopback address needs `token`.
+    pub bind: String,
+    /// Every request must carry it (`Authorization: Bearer`, or the cookie `?token=` sets);
+    /// at least 16 characters. Use `${PARAPET_SERVER_TOKEN}`.
+    pub token: Option<String>,
+    /// Search: a query is stopped after this long …
+    pub query_timeout_secs: u64,
+    /// … and returns at most this many rows.
+    pub query_max_rows: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8080".into(),
+            token: None,
+            query_timeout_secs: 30,
+            query_max_rows: 10_000,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -197,6 +225,7 @@ impl Default for Config {
             posture: Default::default(),
             remediate: Default::default(),
             cost: Default::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -282,6 +311,21 @@ impl Config {
         }
         validate_notify(&self.notify)?;
         validate_cost(&self.cost, &self.notify)?;
+        let sv = &self.server;
+        if sv.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "key `server.bind`: expected an address and port like 127.0.0.1:8080, found {:?}",
+                sv.bind
+            ));
+        }
+        if sv.token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err("key `server.token`: expected at least 16 characters".into());
+        }
+        if sv.query_timeout_secs == 0 || sv.query_timeout_secs > 3600 || sv.query_max_rows == 0 {
+            return Err(
+                "keys `server.query_timeout_secs` (1 to 3600) and `server.query_max_rows` (1 or more)".into(),
+            );
+        }
         for name in self.remediate.playbooks.keys() {
             if !parapet_model::remediation::PLAYBOOKS.contains(&name.as_str()) {
                 return Err(format!(

@@ -85,6 +85,32 @@ impl LakeSession {
         df.collect().await.map_err(df_err)
     }
 
+    /// [`LakeSession::sql`] with at most `max_rows` rows; the flag says rows were left out.
+    pub async fn sql_limited(
+        &self,
+        query: &str,
+        max_rows: usize,
+    ) -> Result<(Vec<RecordBatch>, bool), QueryError> {
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let df = self.ctx.sql_with_options(query, options).await.map_err(df_err)?;
+        let df = df.limit(0, Some(max_rows + 1)).map_err(df_err)?;
+        let mut batches = df.collect().await.map_err(df_err)?;
+        let mut left = max_rows;
+        let mut truncated = false;
+        for b in batches.iter_mut() {
+            if b.num_rows() > left {
+                *b = b.slice(0, left);
+                truncated = true;
+            }
+            left -= b.num_rows();
+        }
+        batches.retain(|b| b.num_rows() > 0 || !truncated);
+        Ok((batches, truncated))
+    }
+
     pub fn context(&self) -> &SessionContext {
         &self.ctx
     }

@@ -11,6 +11,7 @@ mod notify;
 mod pipeline;
 mod posture;
 mod s3;
+mod serve;
 mod sources;
 mod sqs;
 mod support;
