@@ -61,6 +61,25 @@ pub enum Command {
     Cost(CostArgs),
     /// The dashboard and its JSON API over the lake and the state database (until stopped).
     Serve(ServeArgs),
+    /// The whole service in one process until SIGTERM: the dashboard, ingest of new objects
+    /// (`run.sources`), detection, notifications and the daily cost report, and the scheduled
+    /// jobs (registry sync, bills, compaction).
+    Run(RunArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// More sources to poll besides `run.sources` (folders or s3://bucket/prefix).
+    #[arg(long = "source")]
+    pub sources: Vec<String>,
+    /// Seconds between ingest rounds (default: `run.poll_secs`).
+    #[arg(long)]
+    pub poll_secs: Option<u64>,
+    /// Without the dashboard.
+    #[arg(long)]
+    pub no_server: bool,
 }
 
 #[derive(Args, Debug)]

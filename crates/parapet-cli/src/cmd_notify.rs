@@ -28,7 +28,11 @@ pub fn queue(data: &DataDir, config: &Config, accounts: &AccountDirectory) -> Re
 }
 
 /// `queue` on an open state database.
-fn queue_in(store: &mut Store, config: &Config, accounts: &AccountDirectory) -> Result<Option<QueueReport>> {
+pub(crate) fn queue_in(
+    store: &mut Store,
+    config: &Config,
+    accounts: &AccountDirectory,
+) -> Result<Option<QueueReport>> {
     if config.notify.channels.is_empty() {
         return Ok(None);
     }

@@ -14,6 +14,7 @@ mod cmd_notify;
 mod cmd_posture;
 mod cmd_query;
 mod cmd_remediate;
+mod cmd_run;
 mod cmd_serve;
 mod cmd_simulate;
 mod context;
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         Command::Remediate(a) => cmd_remediate::run(&cli, a),
         Command::Cost(a) => cmd_cost::run(&cli, a),
         Command::Serve(a) => cmd_serve::run(&cli, a),
+        Command::Run(a) => cmd_run::run(&cli, a),
     };
     match result {
         Ok(code) => code,

@@ -46,6 +46,38 @@ pub struct Config {
     pub cost: parapet_model::cost::CostConfig,
     #[serde(default)]
     pub server: ServerConfig,
+    #[serde(default)]
+    pub run: RunConfig,
+}
+
+/// `[run]`: what `parapet run` does besides serving the dashboard and sending notifications.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// Log Archive folders or `s3://bucket/prefix`es, listed for new objects every `poll_secs`.
+    pub sources: Vec<String>,
+    pub poll_secs: u64,
+    /// Sync the registry every this many minutes (0: never) …
+    pub sync_minutes: u64,
+    /// … from this `organization.json` snapshot instead of AWS Organizations.
+    pub sync_from: Option<PathBuf>,
+    /// Load new bills from `cost.source` every this many minutes (0: never).
+    pub cost_minutes: u64,
+    /// Compact the lake's small files once a day at this local time (`notify.timezone`).
+    pub compact_at: Option<parapet_model::clock::ClockTime>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            sources: Vec::new(),
+            poll_secs: 60,
+            sync_minutes: 60,
+            sync_from: None,
+            cost_minutes: 60,
+            compact_at: parapet_model::clock::ClockTime::new(3, 0),
+        }
+    }
 }
 
 /// `[server]`: the dashboard and its API (`parapet serve`, `parapet run`).
@@ -226,6 +258,7 @@ impl Default for Config {
             remediate: Default::default(),
             cost: Default::default(),
             server: ServerConfig::default(),
+            run: RunConfig::default(),
         }
     }
 }
@@ -311,6 +344,12 @@ impl Config {
         }
         validate_notify(&self.notify)?;
         validate_cost(&self.cost, &self.notify)?;
+        if self.run.poll_secs == 0 || self.run.poll_secs > 86_400 {
+            return Err(format!(
+                "key `run.poll_secs`: expected 1 to 86400 (seconds), found {}",
+                self.run.poll_secs
+            ));
+        }
         let sv = &self.server;
         if sv.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!(

@@ -39,6 +39,9 @@ pub struct IngestOptions {
     pub write: WriteOptions,
     /// Rules to run on every checkpoint's CloudTrail rows; their findings commit with the rows.
     pub detector: Option<Arc<crate::Detector>>,
+    /// When set, no new object is started: what was read is committed and the run ends (the
+    /// rest is left for the next run).
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for IngestOptions {
@@ -52,6 +55,7 @@ impl Default for IngestOptions {
             retry_quarantined: false,
             write: WriteOptions::default(),
             detector: None,
+            cancel: None,
         }
     }
 }
@@ -187,6 +191,13 @@ struct Job<'a> {
     /// A quarter of the checkpoint buffer, so that groups never hide the memory bound.
     group_bytes: usize,
     flush_interval: Duration,
+    cancel: Option<&'a AtomicBool>,
+}
+
+impl Job<'_> {
+    fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
 }
 
 /// Ingests every new object of `store` into the lake of `data`.
@@ -227,6 +238,7 @@ pub fn ingest(
         max_object_bytes: options.max_object_bytes,
         group_bytes: (options.buffer_bytes / 4).clamp(4 << 10, GROUP_BYTES),
         flush_interval: options.flush_interval,
+        cancel: options.cancel.as_deref(),
     };
     let stop = AtomicBool::new(false);
     let result: Result<(CommitStats, Listing)> = std::thread::scope(|s| {
@@ -235,7 +247,8 @@ pub fn ingest(
         // committer writes.
         let (list_tx, list_rx) = sync_channel::<ObjectMeta>(1024);
         let (uri, stop_ref) = (&uri, &stop);
-        let lister = s.spawn(move || list_new_objects(store, data, uri, progress, stop_ref, list_tx));
+        let cancel = job.cancel;
+        let lister = s.spawn(move || list_new_objects(store, data, uri, progress, stop_ref, cancel, list_tx));
         // Shared by the workers; the last one to stop closes it, which stops the lister.
         let list_rx = Arc::new(Mutex::new(list_rx));
         let (tx, rx) = sync_channel::<Done>(workers * 2);
@@ -327,6 +340,7 @@ fn list_new_objects(
     uri: &str,
     progress: &dyn Progress,
     stop: &AtomicBool,
+    cancel: Option<&AtomicBool>,
     tx: SyncSender<ObjectMeta>,
 ) -> Result<Listing> {
     let ledger = data.open_store()?;
@@ -334,7 +348,10 @@ fn list_new_objects(
     let (mut new_objects, mut new_bytes) = (0u64, 0u64);
     let mut failure: Option<IngestError> = None;
     let listed = store.list(&mut |meta| {
-        if failure.is_some() || stop.load(Ordering::Relaxed) {
+        if failure.is_some()
+            || stop.load(Ordering::Relaxed)
+            || cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+        {
             return;
         }
         listing.listed += 1;
@@ -378,7 +395,7 @@ fn list_new_objects(
 fn worker(job: &Job<'_>, objects: &Mutex<Receiver<ObjectMeta>>, stop: &AtomicBool, tx: SyncSender<Done>) {
     let mut group = Group::default();
     let mut started = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.load(Ordering::Relaxed) && !job.cancelled() {
         // Taking the next object holds the lock only while waiting for it.
         let next = match objects.lock() {
             Ok(rx) => rx.recv(),

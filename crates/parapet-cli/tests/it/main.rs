@@ -10,6 +10,7 @@ mod managed;
 mod notify;
 mod pipeline;
 mod posture;
+mod run;
 mod s3;
 mod serve;
 mod sources;

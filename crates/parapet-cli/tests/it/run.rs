@@ -1,0 +1,199 @@
+//! `parapet run` under load: stopped with SIGTERM mid-ingest and started again, the service
+//! ends with exactly the events, findings and notifications of a plain `ingest` + `notify send`
+//! over the same bucket: nothing lost, nothing doubled.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{event_ids, ok, parapet, query, simulate};
+
+fn config(dir: &Path, accounts: &Path, notifications: &Path) -> std::path::PathBuf {
+    let path = dir.join("parapet.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"version = 1
+[accounts]
+csv = "{}"
+[[notify.channels]]
+name = "local"
+kind = "file"
+path = "{}"
+[[notify.routes]]
+min_severity = "low"
+to = ["local"]
+[run]
+sync_minutes = 0
+cost_minutes = 0
+poll_secs = 1
+"#,
+            accounts.display(),
+            notifications.display()
+        ),
+    )
+    .expect("config");
+    path
+}
+
+/// (rule, dedup key, distinct events) of every finding.
+fn findings(data: &Path) -> BTreeSet<(String, String, i64)> {
+    let out = ok(parapet().arg("--data-dir").arg(data).args([
+        "findings",
+        "list",
+        "--json",
+        "--limit",
+        "1000000",
+        "--status",
+        "new",
+        "--status",
+        "acknowledged",
+        "--status",
+        "resolved",
+        "--status",
+        "suppressed",
+    ]));
+    let v: Vec<serde_json::Value> = serde_json::from_str(&out).expect("json");
+    v.iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().expect("rule").to_string(),
+                f["dedup_key"].as_str().expect("key").to_string(),
+                f["count"].as_i64().expect("count"),
+            )
+        })
+        .collect()
+}
+
+/// The idempotency keys of the messages a file channel received, and how many lines.
+fn notifications(path: &Path) -> (BTreeSet<String>, usize) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let keys: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            v["idempotency_key"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    (keys.iter().cloned().collect(), keys.len())
+}
+
+fn count(data: &Path) -> (u64, u64) {
+    let r = query(
+        data,
+        "SELECT count(*) AS n, count(DISTINCT metadata_uid) AS d FROM cloudtrail",
+    );
+    (r[0]["n"].as_u64().unwrap_or(0), r[0]["d"].as_u64().unwrap_or(0))
+}
+
+fn start(config: &Path, data: &Path, logs: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .env_remove("PARAPET_CONFIG")
+        .env_remove("PARAPET_DATA_DIR")
+        .env("PARAPET_LOG", "warn")
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--quiet", "run", "--no-server", "--source"])
+        .arg(logs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("parapet run starts")
+}
+
+fn term(child: &mut std::process::Child) -> bool {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status.success();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "parapet run did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_under_load_then_restart_loses_and_doubles_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let logs = simulate(&tmp.path().join("bucket"), 6, 2, 3000);
+    let accounts = tmp.path().join("bucket/accounts.csv");
+    let expected = event_ids(&logs).len() as u64;
+
+    // The reference: one plain ingest and one send.
+    let reference = tmp.path().join("reference");
+    std::fs::create_dir_all(&reference).expect("mkdir");
+    let ref_notes = reference.join("notifications.jsonl");
+    let ref_config = config(&reference, &accounts, &ref_notes);
+    let ref_data = reference.join("data");
+    ok(parapet()
+        .arg("--config")
+        .arg(&ref_config)
+        .arg("--data-dir")
+        .arg(&ref_data)
+        .args(["--quiet", "ingest"])
+        .arg(&logs));
+    ok(parapet()
+        .arg("--config")
+        .arg(&ref_config)
+        .arg("--data-dir")
+        .arg(&ref_data)
+        .args(["--quiet", "notify", "send", "--until-empty"]));
+    let ref_findings = findings(&ref_data);
+    let (ref_keys, ref_lines) = notifications(&ref_notes);
+    assert!(
+        ref_findings.len() > 10 && ref_lines > 10,
+        "the bucket should raise findings"
+    );
+    assert_eq!(ref_keys.len(), ref_lines);
+
+    // The service, stopped twice under load, then left to finish.
+    let service = tmp.path().join("service");
+    std::fs::create_dir_all(&service).expect("mkdir");
+    let notes = service.join("notifications.jsonl");
+    let cfg = config(&service, &accounts, &notes);
+    let data = service.join("data");
+    for wait_ms in [1200, 900] {
+        let mut child = start(&cfg, &data, &logs);
+        std::thread::sleep(Duration::from_millis(wait_ms));
+        assert!(term(&mut child), "SIGTERM stops parapet run cleanly");
+    }
+    let after_stops = count(&data).0;
+    let mut child = start(&cfg, &data, &logs);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let done = count(&data).0 == expected && notifications(&notes).1 >= ref_lines;
+        if done {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the service did not catch up");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // One more poll round passes with nothing new, then stop.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(term(&mut child));
+
+    let (rows, distinct) = count(&data);
+    assert_eq!(
+        (rows, distinct),
+        (expected, expected),
+        "every event once (after the stops: {after_stops})"
+    );
+    assert_eq!(
+        findings(&data),
+        ref_findings,
+        "the same findings with the same events"
+    );
+    let (keys, lines) = notifications(&notes);
+    assert_eq!(lines, keys.len(), "no message sent twice");
+    assert_eq!(lines, ref_lines, "every finding told once");
+}
