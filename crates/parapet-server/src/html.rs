@@ -115,7 +115,11 @@ pub fn bar_chart(id: &str, title: &str, bars: &[(String, f64)], unit: &str) -> S
     for (i, (label, v)) in bars.iter().enumerate() {
         let y = 24.0 + i as f64 * row;
         let w = ((width - label_w - 90.0) * (v / max)).max(0.0);
-        let short: String = label.chars().take(26).collect();
+        let short: String = if label.chars().count() > 24 {
+            label.chars().take(23).chain(std::iter::once('…')).collect()
+        } else {
+            label.clone()
+        };
         let _ = write!(
             svg,
             "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{}</text><rect x=\"{label_w}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"#3b6ea5\"><title>{}: {v:.2}{}</title></rect>\

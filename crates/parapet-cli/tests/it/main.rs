@@ -1,6 +1,7 @@
 //! End-to-end tests of the `parapet` binary, one module per command or concern.
 
 mod accounts;
+mod browser;
 mod cli;
 mod cost;
 mod detect;

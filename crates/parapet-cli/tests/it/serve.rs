@@ -116,7 +116,7 @@ const SCRIPT: &str = "<script>alert('ua')</script>";
 
 /// A data folder with one root console sign-in whose user agent is a script tag, ingested
 /// with detection (a critical finding).
-fn hostile_data(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn hostile_data(dir: &Path) -> (PathBuf, PathBuf) {
     let src = dir.join("src/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/10");
     std::fs::create_dir_all(&src).expect("mkdir");
     let record = serde_json::json!({
@@ -156,7 +156,7 @@ fn hostile_data(dir: &Path) -> (PathBuf, PathBuf) {
     (data, accounts)
 }
 
-fn serve(data: &Path, accounts: &Path, args: &[&str]) -> Server {
+pub(crate) fn serve(data: &Path, accounts: &Path, args: &[&str]) -> Server {
     let config = data.parent().expect("dir").join("parapet.toml");
     std::fs::write(
         &config,
