@@ -676,4 +676,13 @@ pub struct DemoArgs {
     pub seed: u64,
     #[arg(long, default_value_t = 1500)]
     pub events_per_account_day: u32,
+    /// Stop after the first pass (simulate, ingest, report) instead of running the service.
+    #[arg(long)]
+    pub once: bool,
+    /// Where the dashboard listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Seconds between two new simulated days arriving in the bucket.
+    #[arg(long, default_value_t = 30)]
+    pub every: u64,
 }

@@ -1,6 +1,8 @@
-//! `parapet demo`: the whole pipeline on a simulated organisation, no AWS account needed.
-//! It grows as features land; today: simulate (every source) → ingest → lake stats → sample
-//! queries across the tables.
+//! `parapet demo`: the whole product on a simulated organisation, no AWS account needed:
+//! simulate (every source and the bills) → ingest → lake stats → sample queries → the daily cost
+//! report; then (unless `--once`) the service of `parapet run` on it: the dashboard on
+//! http://127.0.0.1:8080, a new simulated day of logs arriving every `--every` seconds,
+//! ingested with detection, and notifications written to `<dir>/notifications.jsonl`.
 
 use std::process::ExitCode;
 
@@ -131,9 +133,109 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<ExitCode> {
         "Ground truth of the injected attacks: {}",
         bucket.join("truth.jsonl").display()
     );
-    Ok(if reports.iter().all(|r| r.is_clean()) && bills.is_clean() {
+    let clean = reports.iter().all(|r| r.is_clean()) && bills.is_clean();
+    if !args.once {
+        live(cli, args, &sim, &bucket, &data)?;
+    }
+    Ok(if clean {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_PARTIAL)
     })
+}
+
+/// The demo as a service: `parapet run` over the simulated bucket, with a new simulated day
+/// moved into the bucket before each round that is due one.
+fn live(
+    cli: &Cli,
+    args: &DemoArgs,
+    sim: &parapet_sim::SimConfig,
+    bucket: &std::path::Path,
+    data: &DataDir,
+) -> Result<()> {
+    let mut config = Config::default();
+    let notifications = args.dir.join("notifications.jsonl");
+    config.notify.channels.push(parapet_model::notify::Channel {
+        name: "demo".into(),
+        kind: parapet_model::notify::ChannelKind::File,
+        path: Some(notifications.clone()),
+        ..Default::default()
+    });
+    config.notify.routes.push(parapet_model::notify::Route {
+        min_severity: Some(parapet_model::Severity::Low),
+        to: vec!["demo".into()],
+        ..Default::default()
+    });
+    config.run.sync_minutes = 0;
+    config.run.cost_minutes = 0;
+    // Findings so far are told too (they were queued before the channel existed).
+    crate::cmd_notify::queue(data, &config, &account_directory(data, None)?)?;
+    if !cli.quiet {
+        eprintln!(
+            "\nThe service: dashboard on http://{}/, a new simulated day every {} s, notifications in {} (Ctrl-C to stop)",
+            args.bind,
+            args.every,
+            notifications.display()
+        );
+    }
+    let logs = bucket.join("logs");
+    let first = parapet_model::time::parse_day(&sim.start_day).unwrap_or(0) / 86_400_000;
+    let mut next_day = first + i64::from(sim.days);
+    let mut last_tick = std::time::Instant::now();
+    let every = std::time::Duration::from_secs(args.every.max(1));
+    let mut tick = || -> Result<()> {
+        if last_tick.elapsed() < every {
+            return Ok(());
+        }
+        last_tick = std::time::Instant::now();
+        let (y, m, d) = parapet_model::time::civil_from_days(next_day);
+        let day = format!("{y:04}{m:02}{d:02}");
+        next_day += 1;
+        // A day of the same organisation (same seed), fewer events, into a folder of its own,
+        // then moved into the bucket: the service sees new objects, as from a real trail.
+        let staging = args.dir.join("arriving").join(&day);
+        let day_sim = sim_config(
+            sim.accounts,
+            1,
+            sim.seed,
+            &day,
+            (sim.events_per_account_day / 4).max(50),
+            vec![SimSource::GuardDuty, SimSource::SecurityHub],
+        );
+        parapet_sim::simulate(&day_sim, &staging, &|_| {})
+            .map_err(|e| anyhow::anyhow!("simulating {day}: {e}"))?;
+        move_tree(&staging.join("logs"), &logs)?;
+        let _ = std::fs::remove_dir_all(&staging);
+        if !cli.quiet {
+            eprintln!("a new day of logs arrived: {day}");
+        }
+        Ok(())
+    };
+    let sources = vec![logs.display().to_string()];
+    crate::cmd_run::service(
+        cli,
+        &config,
+        data,
+        &sources,
+        std::time::Duration::from_secs(5),
+        Some((Some(args.bind.as_str()), None)),
+        &mut tick,
+    )
+}
+
+/// Moves every file under `from` to the same relative path under `to`.
+fn move_tree(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    use anyhow::Context as _;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&target)?;
+            move_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::rename(entry.path(), &target)
+                .with_context(|| format!("moving {} to {}", entry.path().display(), target.display()))?;
+        }
+    }
+    Ok(())
 }

@@ -40,40 +40,60 @@ fn due(last: Option<Instant>, minutes: u64) -> bool {
 pub fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let data = data_dir(cli, &config);
-    crate::cmd_query::settle(&data)?;
-    drop(data.open_store().context("opening the state database")?);
     let mut sources = config.run.sources.clone();
     sources.extend(args.sources.iter().cloned());
     let poll = Duration::from_secs(args.poll_secs.unwrap_or(config.run.poll_secs).max(1));
+    let server = (!args.no_server).then_some((args.serve.bind.as_deref(), args.serve.token.as_deref()));
+    service(cli, &config, &data, &sources, poll, server, &mut || Ok(()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the service until SIGTERM / Ctrl-C: the dashboard (when `server` gives its bind and
+/// token overrides) and the work loop, which calls `before_round` first in every round (the
+/// demo's new events).
+pub(crate) fn service(
+    cli: &Cli,
+    config: &Config,
+    data: &DataDir,
+    sources: &[String],
+    poll: Duration,
+    server: Option<(Option<&str>, Option<&str>)>,
+    before_round: &mut dyn FnMut() -> Result<()>,
+) -> Result<()> {
+    crate::cmd_query::settle(data)?;
+    drop(data.open_store().context("opening the state database")?);
     let metrics = Arc::new(Metrics::default());
     let stop = Arc::new(AtomicBool::new(false));
     let rt = runtime()?;
 
     // The dashboard, and the signal that stops everything.
     let (stopped_tx, stopped_rx) = tokio::sync::watch::channel(false);
-    let server = if args.no_server {
-        None
-    } else {
-        let options = crate::cmd_serve::options(
-            &config,
-            &data,
-            args.serve.bind.as_deref(),
-            args.serve.token.as_deref(),
-        )?;
-        let listener = rt.block_on(parapet_server::bind(&options))?;
-        let addr = listener.local_addr().context("the listening address")?;
-        println!("listening on http://{addr}/");
-        if !cli.quiet {
-            eprintln!("parapet run: dashboard on http://{addr}/, {} source(s) every {} s (SIGTERM or Ctrl-C to stop)", sources.len(), poll.as_secs());
+    let server = match server {
+        None => {
+            println!("running");
+            None
         }
-        let app = App::new(options, metrics.clone());
-        let mut rx = stopped_rx.clone();
-        Some(rt.spawn(async move {
-            let shutdown = async move {
-                let _ = rx.wait_for(|s| *s).await;
-            };
-            parapet_server::serve(listener, app, shutdown).await
-        }))
+        Some((bind, token)) => {
+            let options = crate::cmd_serve::options(config, data, bind, token)?;
+            let listener = rt.block_on(parapet_server::bind(&options))?;
+            let addr = listener.local_addr().context("the listening address")?;
+            println!("listening on http://{addr}/");
+            if !cli.quiet {
+                eprintln!(
+                    "parapet run: dashboard on http://{addr}/, {} source(s) every {} s (SIGTERM or Ctrl-C to stop)",
+                    sources.len(),
+                    poll.as_secs()
+                );
+            }
+            let app = App::new(options, metrics.clone());
+            let mut rx = stopped_rx.clone();
+            Some(rt.spawn(async move {
+                let shutdown = async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                };
+                parapet_server::serve(listener, app, shutdown).await
+            }))
+        }
     };
     {
         let stop = stop.clone();
@@ -85,12 +105,19 @@ pub fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode> {
             let _ = tx.send(true);
         });
     }
-    if args.no_server {
-        println!("running");
-    }
 
     // The worker loop runs here; the dashboard and the signal on the runtime's threads.
-    let result = work(cli, &rt, &config, &data, &sources, poll, &metrics, &stop);
+    let result = work(
+        cli,
+        &rt,
+        config,
+        data,
+        sources,
+        poll,
+        &metrics,
+        &stop,
+        before_round,
+    );
     // The loop ends only when told to stop, or on an error: stop the dashboard either way.
     let _ = stopped_tx.send(true);
     if let Some(s) = server {
@@ -100,7 +127,7 @@ pub fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode> {
     if !cli.quiet {
         eprintln!("parapet run: stopped");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Sleeps up to `d`, waking early when stopped.
@@ -121,11 +148,15 @@ fn work(
     poll: Duration,
     metrics: &Metrics,
     stop: &Arc<AtomicBool>,
+    before_round: &mut dyn FnMut() -> Result<()>,
 ) -> Result<()> {
     let client = rt.block_on(async { crate::cmd_notify::http(config) })?;
     let mut schedule = Schedule::default();
     loop {
         let round_started = Instant::now();
+        if let Err(e) = before_round() {
+            tracing::warn!(error = %format!("{e:#}"), "preparing the round failed");
+        }
         // 1. The registry, when due (before ingest, so new accounts get their names).
         if due(schedule.sync, config.run.sync_minutes) {
             schedule.sync = Some(Instant::now());

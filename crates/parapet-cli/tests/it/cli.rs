@@ -114,6 +114,7 @@ fn demo_runs_the_whole_pipeline_and_finds_the_planted_root_login() {
             .args([
                 "--quiet",
                 "demo",
+                "--once",
                 "--accounts",
                 "4",
                 "--days",

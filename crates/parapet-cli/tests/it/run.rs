@@ -197,3 +197,72 @@ fn sigterm_under_load_then_restart_loses_and_doubles_nothing() {
     assert_eq!(lines, keys.len(), "no message sent twice");
     assert_eq!(lines, ref_lines, "every finding told once");
 }
+
+#[test]
+fn demo_serves_the_dashboard_while_new_days_arrive() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("demo");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .env_remove("PARAPET_CONFIG")
+        .env_remove("PARAPET_DATA_DIR")
+        .env("PARAPET_LOG", "warn")
+        .args([
+            "demo",
+            "--accounts",
+            "4",
+            "--days",
+            "1",
+            "--events-per-account-day",
+            "150",
+        ])
+        .args(["--every", "1", "--bind", "127.0.0.1:0", "--dir"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let port: u16 = loop {
+        let line = lines
+            .next()
+            .expect("the demo prints where it listens")
+            .expect("a line");
+        if let Some(rest) = line.strip_prefix("listening on http://") {
+            break rest
+                .trim_end_matches('/')
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("port");
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let data = dir.join("data");
+    let before = count(&data).0;
+    let notes = dir.join("notifications.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !(count(&data).0 > before && notifications(&notes).1 > 0) {
+        assert!(
+            Instant::now() < deadline,
+            "no new day arrived, or nothing was told"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the dashboard listens");
+    std::io::Write::write_all(
+        &mut s,
+        b"GET /findings HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .expect("send");
+    let mut page = String::new();
+    std::io::Read::read_to_string(&mut s, &mut page).expect("read");
+    assert!(
+        page.starts_with("HTTP/1.1 200"),
+        "{}",
+        &page[..page.len().min(200)]
+    );
+    assert!(page.contains("<table id=\"findings\""));
+    assert!(term(&mut child), "the demo stops cleanly on SIGTERM");
+}
