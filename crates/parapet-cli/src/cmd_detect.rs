@@ -292,6 +292,69 @@ fn print_hunt_json(
     Ok(())
 }
 
+/// One Sigma rule's matches over the lake since `since_ms`, as the dashboard's hunt page shows
+/// them: `{"events_scanned", "total", "matches": [the first 1,000], "correlations"}`.
+pub(crate) fn hunt_value(
+    config: &Config,
+    data: &DataDir,
+    rule: &str,
+    since_ms: Option<i64>,
+) -> Result<serde_json::Value> {
+    let files = [("hunt.yml".to_string(), rule.to_string())];
+    let (set, errors) = parapet_detect::compile(
+        false,
+        &files,
+        &config.detect.placeholders,
+        &config.detect.thresholds,
+    );
+    if set.rules.is_empty() {
+        let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        bail!("no rule could be loaded: {}", why.join("; "));
+    }
+    let geoip = config
+        .detect
+        .geoip
+        .as_deref()
+        .map(parapet_ingest::GeoIp::open)
+        .transpose()?;
+    let found = hunt_lake(data, &set, geoip.as_ref(), since_ms, None).context("hunting over the lake")?;
+    let mut hits = found.scan.hits;
+    hits.sort_by(|a, b| (a.event.time_ms, &a.event.uid).cmp(&(b.event.time_ms, &b.event.uid)));
+    let matches: Vec<serde_json::Value> = hits
+        .iter()
+        .take(1000)
+        .map(|h| {
+            let rule = &set.rules[h.rule];
+            serde_json::to_value(HuntMatch {
+                rule_id: &rule.id,
+                title: &rule.title,
+                time: format_rfc3339_secs(h.event.time_ms),
+                event_id: &h.event.uid,
+                account_id: h.event.account_id.as_deref(),
+                region: h.event.region.as_deref(),
+                actor: h.event.actor.as_deref(),
+                action: h.event.action.as_deref(),
+                excerpt: serde_json::from_str(&h.event.excerpt).ok(),
+            })
+            .unwrap_or_default()
+        })
+        .collect();
+    let correlations: Vec<serde_json::Value> = found
+        .fired
+        .iter()
+        .map(|f| {
+            let rule = &set.rules[f.rule];
+            serde_json::json!({"rule_id": rule.id, "title": rule.title, "group": f.group, "events": f.events.len()})
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "events_scanned": found.report.events,
+        "total": hits.len(),
+        "matches": matches,
+        "correlations": correlations,
+    }))
+}
+
 pub fn run_hunt(cli: &Cli, args: &HuntArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let data = data_dir(cli, &config);

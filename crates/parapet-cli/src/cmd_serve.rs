@@ -30,6 +30,12 @@ pub(crate) fn options(
         query_timeout: Duration::from_secs(config.server.query_timeout_secs),
         query_max_rows: config.server.query_max_rows,
         account_overrides: crate::context::load_accounts(config.accounts.csv.as_deref())?,
+        hunter: Some({
+            let (config, data) = (config.clone(), data.clone());
+            parapet_server::Hunter(Arc::new(move |rule: &str, since: Option<i64>| {
+                crate::cmd_detect::hunt_value(&config, &data, rule, since).map_err(|e| format!("{e:#}"))
+            }))
+        }),
     })
 }
 

@@ -57,6 +57,7 @@ const NAV: &[(&str, &str)] = &[
     ("/posture", "Posture"),
     ("/cost", "Cost"),
     ("/search", "Search"),
+    ("/hunt", "Hunt"),
 ];
 
 /// A whole page: `body` is already HTML.

@@ -44,6 +44,20 @@ pub struct ServerOptions {
     pub query_max_rows: usize,
     /// `accounts.csv` read at start: merged over the registry for names and teams.
     pub account_overrides: parapet_model::AccountDirectory,
+    /// Runs one Sigma rule (its YAML) over the lake since a time (ms), read-only: the hunt page.
+    pub hunter: Option<Hunter>,
+}
+
+/// The Sigma hunt, as the composition root provides it (the dashboard does not link the
+/// detection engine): rule text and since (ms) to `{"events_scanned", "matches", "total",
+/// "correlations"}`, or an error to show.
+#[derive(Clone)]
+pub struct Hunter(pub Arc<dyn Fn(&str, Option<i64>) -> Result<serde_json::Value, String> + Send + Sync>);
+
+impl std::fmt::Debug for Hunter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hunter")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +211,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/posture", get(pages::posture))
         .route("/cost", get(pages::cost))
         .route("/search", get(sql::search_page))
+        .route("/search/save", post(sql::save_query))
+        .route("/search/delete", post(sql::delete_query))
+        .route("/hunt", get(sql::hunt_page).post(sql::hunt_run))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/overview", get(pages::api_overview))
@@ -207,6 +224,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/cost", get(pages::api_cost))
         .route("/api/query", post(sql::api_query))
         .route("/api/query.csv", get(sql::api_query_csv))
+        .route("/api/queries", get(sql::api_queries))
         .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
 }

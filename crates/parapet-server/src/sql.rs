@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
-use axum::http::header;
+use axum::extract::{Form, Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use parapet_lake::arrow::array::RecordBatch;
 use parapet_lake::arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::html::{esc, page, table, url_component};
-use crate::{App, AppError};
+use crate::{blocking, App, AppError};
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct SqlQuery {
@@ -86,7 +86,7 @@ pub(crate) async fn search_page(State(app): State<Arc<App>>, Query(q): Query<Sql
         app.options.query_max_rows,
         app.options.query_timeout.as_secs()
     );
-    body.push_str("<p>Saved queries: ");
+    body.push_str("<p>Examples: ");
     for (title, sql) in SAMPLES {
         body.push_str(&format!(
             "<a href=\"/search?sql={}\">{}</a> · ",
@@ -95,6 +95,37 @@ pub(crate) async fn search_page(State(app): State<Arc<App>>, Query(q): Query<Sql
         ));
     }
     body.push_str("</p>");
+    let a = app.clone();
+    let saved = blocking(move || {
+        a.store()?
+            .saved_queries()
+            .map_err(|e| AppError::Internal(e.to_string()))
+    })
+    .await
+    .unwrap_or_default();
+    body.push_str("<h2>Saved searches</h2>");
+    let rows: Vec<Vec<String>> = saved
+        .iter()
+        .map(|q| {
+            vec![
+                format!("<a href=\"/search?sql={}\">{}</a>", url_component(&q.sql), esc(&q.name)),
+                format!("<code>{}</code>", esc(&q.sql)),
+                format!(
+                    "<form class=\"inline\" method=\"post\" action=\"/search/delete\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button type=\"submit\">Delete</button></form>",
+                    esc(&app.csrf),
+                    q.id
+                ),
+            ]
+        })
+        .collect();
+    body.push_str(&table("saved", &["name", "SQL", ""], &rows));
+    if !q.sql.trim().is_empty() {
+        body.push_str(&format!(
+            "<form id=\"save\" method=\"post\" action=\"/search/save\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"sql\" value=\"{}\"><input name=\"name\" placeholder=\"name this search\" required> <button type=\"submit\">Save</button></form>",
+            esc(&app.csrf),
+            esc(&q.sql)
+        ));
+    }
     if !q.sql.trim().is_empty() {
         match run(&app, &q.sql).await {
             Ok((batches, truncated)) => {
@@ -153,4 +184,160 @@ pub(crate) async fn api_query_csv(
         out,
     )
         .into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct SaveForm {
+    name: String,
+    sql: String,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) async fn save_query(
+    State(app): State<Arc<App>>,
+    Form(f): Form<SaveForm>,
+) -> Result<Response, AppError> {
+    if f.name.trim().is_empty() || f.sql.trim().is_empty() {
+        return Err(AppError::BadRequest("a saved search needs a name and SQL".into()));
+    }
+    let sql = f.sql.clone();
+    let a = app.clone();
+    blocking(move || {
+        a.store()?
+            .save_query(f.name.trim(), f.sql.trim(), now_ms())
+            .map_err(|e| AppError::Internal(e.to_string()))
+    })
+    .await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, format!("/search?sql={}", url_component(&sql)))],
+    )
+        .into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct DeleteForm {
+    id: i64,
+}
+
+pub(crate) async fn delete_query(
+    State(app): State<Arc<App>>,
+    Form(f): Form<DeleteForm>,
+) -> Result<Response, AppError> {
+    let a = app.clone();
+    blocking(move || {
+        a.store()?
+            .delete_query(f.id)
+            .map_err(|e| AppError::Internal(e.to_string()))
+    })
+    .await?;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/search".to_string())]).into_response())
+}
+
+pub(crate) async fn api_queries(
+    State(app): State<Arc<App>>,
+) -> Result<Json<Vec<parapet_store::SavedQuery>>, AppError> {
+    let a = app.clone();
+    Ok(Json(
+        blocking(move || {
+            a.store()?
+                .saved_queries()
+                .map_err(|e| AppError::Internal(e.to_string()))
+        })
+        .await?,
+    ))
+}
+
+const HUNT_EXAMPLE: &str = "title: Console sign-ins without MFA\nid: hunt.console_no_mfa\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    selection:\n        eventName: ConsoleLogin\n        additionalEventData.MFAUsed: 'No'\n    condition: selection\nlevel: medium\n";
+
+fn hunt_form(app: &App, rule: &str, days: u32) -> String {
+    format!(
+        "<form id=\"hunt\" method=\"post\" action=\"/hunt\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <textarea name=\"rule\" rows=\"14\">{}</textarea><p><label>over the last <input name=\"days\" value=\"{days}\" size=\"4\"> days</label> \
+         <button type=\"submit\" id=\"hunt-run\">Hunt</button> <span class=\"muted\">one Sigma rule (with its correlation, if any) over the lake; nothing is written</span></p></form>",
+        esc(&app.csrf),
+        esc(rule)
+    )
+}
+
+pub(crate) async fn hunt_page(State(app): State<Arc<App>>) -> Html<String> {
+    let body = hunt_form(&app, HUNT_EXAMPLE, 30);
+    Html(page("Hunt", "/hunt", &app.csrf, &body))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct HuntForm {
+    rule: String,
+    #[serde(default)]
+    days: Option<String>,
+}
+
+pub(crate) async fn hunt_run(
+    State(app): State<Arc<App>>,
+    Form(f): Form<HuntForm>,
+) -> Result<Html<String>, AppError> {
+    let days: u32 = f
+        .days
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| {
+            d.trim()
+                .parse()
+                .map_err(|_| AppError::BadRequest(format!("days {d:?}: expected a whole number")))
+        })
+        .transpose()?
+        .unwrap_or(30);
+    let mut body = hunt_form(&app, &f.rule, days);
+    let Some(hunter) = app.options.hunter.clone() else {
+        body.push_str("<p class=\"error\">Hunting is not available in this process.</p>");
+        return Ok(Html(page("Hunt", "/hunt", &app.csrf, &body)));
+    };
+    let since = now_ms() - i64::from(days) * 86_400_000;
+    let rule = f.rule.clone();
+    let found = tokio::task::spawn_blocking(move || (hunter.0)(&rule, Some(since)))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    match found {
+        Err(e) => body.push_str(&format!("<p class=\"error\" id=\"error\">{}</p>", esc(&e))),
+        Ok(v) => {
+            let matches = v["matches"].as_array().cloned().unwrap_or_default();
+            body.push_str(&format!(
+                "<p class=\"muted\"><span id=\"match-count\">{}</span> match(es) in {} events scanned{}</p>",
+                v["total"].as_u64().unwrap_or(matches.len() as u64),
+                v["events_scanned"].as_u64().unwrap_or(0),
+                if v["total"].as_u64().unwrap_or(0) > matches.len() as u64 {
+                    " (the first shown)"
+                } else {
+                    ""
+                }
+            ));
+            let text = |m: &serde_json::Value, k: &str| esc(m[k].as_str().unwrap_or(""));
+            let rows: Vec<Vec<String>> = matches
+                .iter()
+                .map(|m| {
+                    vec![
+                        text(m, "time"),
+                        text(m, "account_id"),
+                        text(m, "region"),
+                        text(m, "action"),
+                        text(m, "actor"),
+                        text(m, "rule_id"),
+                        format!("<code>{}</code>", esc(&m["excerpt"].to_string())),
+                    ]
+                })
+                .collect();
+            body.push_str(&table(
+                "matches",
+                &["time", "account", "region", "action", "actor", "rule", "excerpt"],
+                &rows,
+            ));
+        }
+    }
+    Ok(Html(page("Hunt", "/hunt", &app.csrf, &body)))
 }

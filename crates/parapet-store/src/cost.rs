@@ -1,4 +1,5 @@
-//! Bills loaded: which version of each report's billing period the lake holds.
+//! Bills loaded: which version of each report's billing period the lake holds; and the
+//! dashboard's saved searches.
 
 use rusqlite::{params, OptionalExtension};
 
@@ -90,4 +91,52 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CostLoad> {
         unblended: r.get(8)?,
         loaded_ms: r.get(9)?,
     })
+}
+
+/// A search saved from the dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SavedQuery {
+    pub id: i64,
+    pub name: String,
+    pub sql: String,
+    pub created_ms: i64,
+}
+
+impl Store {
+    /// Saves a search under `name` (replacing one of the same name). Returns its id.
+    pub fn save_query(&mut self, name: &str, sql: &str, now_ms: i64) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO saved_queries (name, sql, created_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET sql = excluded.sql, created_ms = excluded.created_ms",
+            params![name, sql, now_ms],
+        )?;
+        Ok(self.conn.query_row(
+            "SELECT id FROM saved_queries WHERE name = ?1",
+            params![name],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn saved_queries(&self) -> Result<Vec<SavedQuery>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, sql, created_ms FROM saved_queries ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SavedQuery {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                sql: r.get(2)?,
+                created_ms: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Deletes a saved search; false when there was none.
+    pub fn delete_query(&mut self, id: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM saved_queries WHERE id = ?1", params![id])?
+            == 1)
+    }
 }

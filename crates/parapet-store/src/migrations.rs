@@ -238,6 +238,13 @@ const STEPS: &[&str] = &[
         loaded_ms INTEGER NOT NULL,
         PRIMARY KEY (report, billing_period)
      );",
+    // 9: the dashboard's saved searches.
+    "CREATE TABLE saved_queries (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        sql TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+     );",
 ];
 
 pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<()> {

@@ -70,6 +70,14 @@ try {
   expect((await page.locator('#results').textContent()).includes('<script>'), 'the agent is text in results');
   await page.screenshot({ path: `${shots}/search.png`, fullPage: true });
 
+  // Hunt: the example Sigma rule (console sign-ins without MFA) finds the planted one.
+  await page.goto(`${base}/hunt`);
+  await page.fill('input[name=days]', '100000');
+  await Promise.all([page.waitForNavigation(), page.click('#hunt-run')]);
+  const matches = Number(await page.locator('#match-count').textContent());
+  expect(matches >= 1, `the hunt matched (${matches})`);
+  await page.screenshot({ path: `${shots}/hunt.png`, fullPage: true });
+
   // Cost page: a chart to look at.
   await page.goto(`${base}/cost`);
   expect(await page.locator('#chart-cost-account rect').count() > 0, 'cost by account has bars');

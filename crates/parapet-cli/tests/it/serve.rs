@@ -311,7 +311,61 @@ fn log_text_is_text_everywhere_and_actions_need_the_csrf_token() {
     let csv = server.get("/api/query.csv?sql=SELECT%20eventname%20FROM%20cloudtrail");
     assert_eq!(csv.status, 200);
     assert_eq!(csv.body.trim(), "eventname\nConsoleLogin");
+
+    // Saving a search, then finding it listed.
+    let form_post = |path: &str, body: &str| {
+        server.request(
+            "POST",
+            path,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body,
+        )
+    };
+    let saved = form_post(
+        "/search/save",
+        &format!("csrf={csrf}&name=agents%20%3Cb%3E&sql=SELECT%20useragent%20FROM%20cloudtrail"),
+    );
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&server.get("/api/queries").body).expect("json");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["name"], "agents <b>");
+    let search = server.get("/search");
+    assert!(search.body.contains("agents &lt;b&gt;"), "{}", search.body);
+    assert_eq!(
+        form_post("/search/save", "name=x&sql=SELECT%201").status,
+        403,
+        "saving needs the CSRF token"
+    );
+
+    // A Sigma hunt from the page: the agent is text in the matches.
+    let rule = "title: t\nid: hunt.t\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    selection:\n        eventName: ConsoleLogin\n    condition: selection\n";
+    let hunt = form_post(
+        "/hunt",
+        &format!("csrf={csrf}&days=100000&rule={}", url_encode(rule)),
+    );
+    assert_eq!(hunt.status, 200, "{}", hunt.body);
+    assert!(
+        hunt.body.contains("<span id=\"match-count\">1</span>"),
+        "{}",
+        hunt.body
+    );
+    assert!(hunt.body.contains("&lt;script&gt;"), "{}", hunt.body);
+    assert!(!hunt.body.contains("<script"));
+    let broken = form_post("/hunt", &format!("csrf={csrf}&rule=title%3A%20x"));
+    assert!(broken.body.contains("id=\"error\""), "{}", broken.body);
     assert!(server.stop(), "SIGTERM stops the server cleanly");
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 #[test]
