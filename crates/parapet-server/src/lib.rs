@@ -52,7 +52,10 @@ pub struct ServerOptions {
 /// detection engine): rule text and since (ms) to `{"events_scanned", "matches", "total",
 /// "correlations"}`, or an error to show.
 #[derive(Clone)]
-pub struct Hunter(pub Arc<dyn Fn(&str, Option<i64>) -> Result<serde_json::Value, String> + Send + Sync>);
+pub struct Hunter(pub Arc<HuntFn>);
+
+/// Rule text and since (ms) to the hunt's result, or why it could not run.
+pub type HuntFn = dyn Fn(&str, Option<i64>) -> Result<serde_json::Value, String> + Send + Sync;
 
 impl std::fmt::Debug for Hunter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
