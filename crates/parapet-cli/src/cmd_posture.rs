@@ -95,15 +95,9 @@ type Inventories = (
     Option<parapet_aws::SessionStats>,
 );
 
-/// Inventories from AWS Config's items in the lake; the selected registry accounts that have
-/// none are read live.
-fn from_config(
-    cli: &Cli,
-    config: &Config,
-    data: &DataDir,
-    filter: &crate::args::AccountFilterArgs,
-    regions: &[String],
-) -> Result<Inventories> {
+/// Every account's inventory as AWS Config's items in the lake describe it (only the accounts
+/// with items).
+fn lake_inventories(data: &DataDir) -> Result<Vec<AccountInventory>> {
     use parapet_posture::config_items::{from_row, inventories, MAPPED_TYPES};
     let types: Vec<String> = MAPPED_TYPES.iter().map(|t| format!("'{t}'")).collect();
     let sql = format!(
@@ -120,7 +114,31 @@ fn from_config(
     let recorded: std::collections::BTreeSet<&str> =
         resources.iter().map(|r| r.resource_type.as_str()).collect();
     let recorded: Vec<&str> = recorded.into_iter().collect();
-    let mut lake = inventories(&resources, &recorded, now_ms());
+    Ok(inventories(&resources, &recorded, now_ms()))
+}
+
+/// The scheduled scan of `parapet run`: the accounts AWS Config describes in the lake, judged,
+/// scored and recorded (no live reads). Returns how many accounts were scanned.
+pub(crate) fn scan_lake(config: &Config, data: &DataDir) -> Result<usize> {
+    let inventories = lake_inventories(data)?;
+    if inventories.is_empty() {
+        return Ok(0);
+    }
+    let directory = crate::context::account_directory(data, config.accounts.csv.as_deref())?;
+    record(config, data, &inventories, &directory)?;
+    Ok(inventories.len())
+}
+
+/// Inventories from AWS Config's items in the lake; the selected registry accounts that have
+/// none are read live.
+fn from_config(
+    cli: &Cli,
+    config: &Config,
+    data: &DataDir,
+    filter: &crate::args::AccountFilterArgs,
+    regions: &[String],
+) -> Result<Inventories> {
+    let mut lake = lake_inventories(data)?;
     let wanted: Vec<AccountId> = {
         let store = data.open_store()?;
         let registry = store.registry()?;

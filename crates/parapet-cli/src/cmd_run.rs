@@ -30,6 +30,8 @@ struct Schedule {
     cost: Option<Instant>,
     /// The local day compaction last ran.
     compacted_day: Option<i64>,
+    /// The local day posture was last scanned.
+    posture_day: Option<i64>,
     report_checked: Option<Instant>,
 }
 
@@ -222,14 +224,28 @@ fn work(
                 tracing::warn!(error = %format!("{e:#}"), "loading bills failed");
             }
         }
-        // 4. Compaction, once a day after its hour.
-        if let Some(at) = config.run.compact_at {
-            let zone = &config.notify.timezone;
+        // 4. Daily jobs after their local hour: posture (before notifications, so its findings
+        // are told this round), then compaction.
+        let zone = &config.notify.timezone;
+        let passed_today = |at: parapet_model::clock::ClockTime| -> Option<i64> {
             let now = now_ms();
-            let today = zone.local_day(now);
-            let fired_today = zone.next_at(now - 24 * 3_600_000, at) <= now
-                && zone.local_day(zone.next_at(now - 24 * 3_600_000, at)) == today;
-            if fired_today && schedule.compacted_day != Some(today) && !stop.load(Ordering::SeqCst) {
+            let fired = zone.next_at(now - 24 * 3_600_000, at);
+            (fired <= now && zone.local_day(fired) == zone.local_day(now)).then(|| zone.local_day(now))
+        };
+        if let Some(today) = config.run.posture_at.and_then(passed_today) {
+            if schedule.posture_day != Some(today) && !stop.load(Ordering::SeqCst) {
+                schedule.posture_day = Some(today);
+                match crate::cmd_posture::scan_lake(config, data) {
+                    Ok(n) => metrics.set("parapet_posture_accounts_scanned", "", n as f64),
+                    Err(e) => {
+                        metrics.add("parapet_errors_total", "job=\"posture\"", 1.0);
+                        tracing::warn!(error = %format!("{e:#}"), "the daily posture scan failed");
+                    }
+                }
+            }
+        }
+        if let Some(today) = config.run.compact_at.and_then(passed_today) {
+            if schedule.compacted_day != Some(today) && !stop.load(Ordering::SeqCst) {
                 schedule.compacted_day = Some(today);
                 match compact(data, &CompactOptions::default(), &|_, _| {}) {
                     Ok(r) => metrics.add(

@@ -65,6 +65,8 @@ pub struct RunConfig {
     pub cost_minutes: u64,
     /// Compact the lake's small files once a day at this local time (`notify.timezone`).
     pub compact_at: Option<parapet_model::clock::ClockTime>,
+    /// Scan posture once a day at this local time, from AWS Config's inventory in the lake.
+    pub posture_at: Option<parapet_model::clock::ClockTime>,
 }
 
 impl Default for RunConfig {
@@ -76,6 +78,7 @@ impl Default for RunConfig {
             sync_from: None,
             cost_minutes: 60,
             compact_at: parapet_model::clock::ClockTime::new(3, 0),
+            posture_at: parapet_model::clock::ClockTime::new(2, 0),
         }
     }
 }

@@ -415,18 +415,33 @@ async fn metrics(State(app): State<Arc<App>>) -> Result<Response, AppError> {
         for (status, n) in store.outbox_counts().map_err(err)? {
             out.push_str(&format!("parapet_outbox_messages{{status=\"{status}\"}} {n}\n"));
         }
-        let mut tables: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        let mut tables: BTreeMap<String, (u64, u64, Option<i64>)> = BTreeMap::new();
         for f in store.live_files(None).map_err(err)? {
             let e = tables.entry(f.table).or_default();
             e.0 += f.rows;
             e.1 += 1;
+            e.2 = e.2.max(f.max_time_ms);
+        }
+        // Lag: how far behind now the newest record of each table is.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        out.push_str("# TYPE parapet_lake_lag_seconds gauge\n");
+        for (t, (_, _, newest)) in &tables {
+            if let Some(n) = newest {
+                out.push_str(&format!(
+                    "parapet_lake_lag_seconds{{table=\"{t}\"}} {}\n",
+                    (now - n).max(0) / 1000
+                ));
+            }
         }
         out.push_str("# TYPE parapet_lake_rows gauge\n");
-        for (t, (rows, _)) in &tables {
+        for (t, (rows, _, _)) in &tables {
             out.push_str(&format!("parapet_lake_rows{{table=\"{t}\"}} {rows}\n"));
         }
         out.push_str("# TYPE parapet_lake_files gauge\n");
-        for (t, (_, files)) in &tables {
+        for (t, (_, files, _)) in &tables {
             out.push_str(&format!("parapet_lake_files{{table=\"{t}\"}} {files}\n"));
         }
         let quarantined = store.quarantine().map_err(err)?.len();

@@ -264,5 +264,21 @@ fn demo_serves_the_dashboard_while_new_days_arrive() {
         &page[..page.len().min(200)]
     );
     assert!(page.contains("<table id=\"findings\""));
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the dashboard listens");
+    std::io::Write::write_all(
+        &mut s,
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .expect("send");
+    let mut metrics = String::new();
+    std::io::Read::read_to_string(&mut s, &mut metrics).expect("read");
+    for series in [
+        "parapet_ingested_records_total{source=",
+        "parapet_lake_lag_seconds{table=\"cloudtrail\"}",
+        "parapet_outbox_messages{status=\"sent\"}",
+        "parapet_findings_open{severity=",
+    ] {
+        assert!(metrics.contains(series), "{series} in:\n{metrics}");
+    }
     assert!(term(&mut child), "the demo stops cleanly on SIGTERM");
 }
