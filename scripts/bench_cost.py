@@ -60,6 +60,23 @@ def main():
     _, t_anom, m_anom = run_measured([args.parapet, "--quiet", "--data-dir", data, "cost", "anomalies",
                                       "--json"])
 
+    # The dashboard's cost page and API over the same lake (median of 5 after one warm-up).
+    import urllib.request
+    srv = subprocess.Popen([args.parapet, "--quiet", "--data-dir", data, "serve", "--bind", "127.0.0.1:0"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    base = srv.stdout.readline().strip().removeprefix("listening on ").rstrip("/")
+    page_ms = {}
+    for path in ["/cost", "/api/cost", "/accounts", "/"]:
+        urllib.request.urlopen(base + path).read()
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            urllib.request.urlopen(base + path).read()
+            times.append((time.perf_counter() - start) * 1000)
+        page_ms[path] = round(sorted(times)[2])
+    srv.terminate()
+    srv.wait()
+
     import duckdb
     pattern = os.path.join(cur, "**", "*.csv.gz")
     query = ("SELECT \"lineItem/UsageAccountId\" AS a, \"product/ProductName\" AS s, "
@@ -86,7 +103,8 @@ def main():
         "accounts": args.accounts, "files": len(files), "lines": lines, "csv_gz_bytes": size,
         "parapet": {"ingest_s": round(t_ingest, 2), "ingest_peak_mib": round(m_ingest),
                     "lines_per_s": round(lines / t_ingest), "show_s": round(t_show, 2),
-                    "show_peak_mib": round(m_show), "anomalies_s": round(t_anom, 2)},
+                    "show_peak_mib": round(m_show), "anomalies_s": round(t_anom, 2),
+                    "dashboard_median_ms": page_ms},
         "duckdb": {"csv_query_s": round(t_duck_csv, 2), "load_s": round(t_duck_load, 2),
                    "table_query_s": round(t_duck_query, 2), "peak_mib": round(m_duck)},
         "ratio": {"load_vs_duckdb_load": round(t_ingest / t_duck_load, 2),
