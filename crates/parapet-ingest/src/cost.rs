@@ -188,10 +188,26 @@ pub fn ingest_cost(
             }
             continue;
         }
+        // S3 gives an ETag; a folder does not, so its files are known by a digest of their
+        // content (a same-size rewrite is a new version too).
+        let version = match &m.etag {
+            Some(etag) => format!("{}:{etag}", m.size),
+            None => match store.get(key, options.max_object_bytes) {
+                Ok(bytes) => {
+                    use sha2::Digest;
+                    let digest = sha2::Sha256::digest(&bytes);
+                    format!("{}:sha256:{}", m.size, hex::encode(&digest[..12]))
+                }
+                Err(e) => {
+                    report.problems.push(format!("{key}: {e}"));
+                    continue;
+                }
+            },
+        };
         work.push(Unit {
             report: key.clone(),
             period: None,
-            version: format!("{}:{}", m.size, m.etag.as_deref().unwrap_or("")),
+            version,
             files: vec![key.clone()],
         });
     }

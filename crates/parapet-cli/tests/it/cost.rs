@@ -358,6 +358,19 @@ fn unreadable_bills_are_reported_and_the_rest_loads() {
         rows[0]["s"].as_str().expect("sum").starts_with("3.25"),
         "{rows:?}"
     );
+    // The bill rewritten in place with the same size: a new version, which replaces the old.
+    let text = std::fs::read_to_string(bills.join("good.csv")).expect("read");
+    std::fs::write(bills.join("good.csv"), text.replace("1.25", "1.35")).expect("write");
+    run(cost(&data).args(["ingest", "--from"]).arg(&bills));
+    let rows = crate::support::query(
+        &data,
+        "SELECT CAST(sum(unblended_cost) AS VARCHAR) AS s, count(*) AS n FROM cost",
+    );
+    assert_eq!(rows[0]["n"], 2);
+    assert!(
+        rows[0]["s"].as_str().expect("sum").starts_with("3.35"),
+        "{rows:?}"
+    );
 }
 
 /// Today's date (UTC) minus `days`, as `YYYYMMDD` and `YYYY-MM-DD`.
