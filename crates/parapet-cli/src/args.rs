@@ -61,10 +61,31 @@ pub enum Command {
     Cost(CostArgs),
     /// The dashboard and its JSON API over the lake and the state database (until stopped).
     Serve(ServeArgs),
+    /// An account's architecture diagram (SVG) from AWS Config's items in the lake.
+    Diagram(DiagramArgs),
     /// The whole service in one process until SIGTERM: the dashboard, ingest of new objects
     /// (`run.sources`), detection, notifications and the daily cost report, and the scheduled
     /// jobs (registry sync, bills, compaction).
     Run(RunArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DiagramArgs {
+    /// The account (id or name); every account with Config items when omitted (with --out-dir).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only this region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Where the SVG goes (default: standard output).
+    #[arg(long, conflicts_with = "out_dir")]
+    pub out: Option<PathBuf>,
+    /// Every account's diagram into this folder, `<account id>.svg`.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// The diagram's model as JSON instead of SVG.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -7,6 +7,7 @@ mod cmd_accounts;
 mod cmd_cost;
 mod cmd_demo;
 mod cmd_detect;
+mod cmd_diagram;
 mod cmd_ingest;
 mod cmd_init;
 mod cmd_lake;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::Cost(a) => cmd_cost::run(&cli, a),
         Command::Serve(a) => cmd_serve::run(&cli, a),
         Command::Run(a) => cmd_run::run(&cli, a),
+        Command::Diagram(a) => cmd_diagram::run(&cli, a),
     };
     match result {
         Ok(code) => code,

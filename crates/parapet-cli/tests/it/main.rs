@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod cost;
 mod detect;
+mod diagram;
 mod duckdb;
 mod kill;
 mod managed;
