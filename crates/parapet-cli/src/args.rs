@@ -86,6 +86,13 @@ pub struct DiagramArgs {
     /// The diagram's model as JSON instead of SVG.
     #[arg(long)]
     pub json: bool,
+    /// Store today's diagram of every account (as `parapet run` does daily) and say what
+    /// changed since the one before.
+    #[arg(long, conflicts_with_all = ["account", "out", "out_dir"])]
+    pub save: bool,
+    /// With --save: the day the diagrams are stored under (YYYY-MM-DD; default today).
+    #[arg(long, requires = "save")]
+    pub day: Option<String>,
 }
 
 #[derive(Args, Debug)]

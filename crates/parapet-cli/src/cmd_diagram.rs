@@ -57,9 +57,73 @@ fn items_by_account(
     Ok(by)
 }
 
+/// Draws every account with Config items, stores today's diagrams with what changed since each
+/// account's previous one, and returns (account, changes) for those that changed or are new.
+pub(crate) fn save_all(
+    config: &parapet_config::Config,
+    data: &parapet_ingest::DataDir,
+    day: Option<i64>,
+) -> Result<Vec<(String, parapet_diagram::Changes)>> {
+    let directory = account_directory(data, config.accounts.csv.as_deref())?;
+    let by = items_by_account(data, None)?;
+    let now = parapet_ingest::now_ms();
+    let today = day.unwrap_or_else(|| config.notify.timezone.local_day(now));
+    let mut store = data.open_store().context("opening the state database")?;
+    let mut out = Vec::new();
+    for (id, items) in &by {
+        let label = directory
+            .get_str(id)
+            .filter(|a| !a.name.is_empty())
+            .map(|a| format!("{} ({id})", a.name))
+            .unwrap_or_else(|| id.clone());
+        let d = build(&label, items);
+        let before = store
+            .diagram(id, today - 1)?
+            .and_then(|row| serde_json::from_str::<parapet_diagram::Diagram>(&row.model).ok());
+        let changes = match &before {
+            Some(b) => parapet_diagram::changes(b, &d),
+            None => parapet_diagram::changes(&parapet_diagram::Diagram::default(), &d),
+        };
+        store.record_diagram(&parapet_store::DiagramRow {
+            account_id: id.clone(),
+            day: today,
+            model: serde_json::to_string(&d)?,
+            svg: render_svg(&d),
+            changes: serde_json::to_string(&changes)?,
+            drawn_ms: now,
+        })?;
+        out.push((id.clone(), changes));
+    }
+    Ok(out)
+}
+
 pub fn run(cli: &Cli, args: &DiagramArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let data = data_dir(cli, &config);
+    if args.save {
+        let day = args
+            .day
+            .as_deref()
+            .map(|d| {
+                parapet_model::cost::Day::parse(d)
+                    .map(|d| d.0)
+                    .with_context(|| format!("--day {d}: expected YYYY-MM-DD"))
+            })
+            .transpose()?;
+        let saved = save_all(&config, &data, day)?;
+        if args.json {
+            let v: Vec<serde_json::Value> = saved
+                .iter()
+                .map(|(id, c)| serde_json::json!({"account_id": id, "changes": c}))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        } else {
+            for (id, c) in &saved {
+                println!("{id}: {}", c.summary());
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let directory = account_directory(&data, config.accounts.csv.as_deref())?;
     let by = items_by_account(&data, args.region.as_deref())?;
     let label = |id: &str| {

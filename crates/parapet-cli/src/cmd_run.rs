@@ -32,6 +32,8 @@ struct Schedule {
     compacted_day: Option<i64>,
     /// The local day posture was last scanned.
     posture_day: Option<i64>,
+    /// The local day the diagrams were last drawn.
+    diagram_day: Option<i64>,
     report_checked: Option<Instant>,
 }
 
@@ -240,6 +242,18 @@ fn work(
                     Err(e) => {
                         metrics.add("parapet_errors_total", "job=\"posture\"", 1.0);
                         tracing::warn!(error = %format!("{e:#}"), "the daily posture scan failed");
+                    }
+                }
+            }
+        }
+        if let Some(today) = config.run.diagram_at.and_then(passed_today) {
+            if schedule.diagram_day != Some(today) && !stop.load(Ordering::SeqCst) {
+                schedule.diagram_day = Some(today);
+                match crate::cmd_diagram::save_all(config, data, None) {
+                    Ok(saved) => metrics.set("parapet_diagrams_drawn", "", saved.len() as f64),
+                    Err(e) => {
+                        metrics.add("parapet_errors_total", "job=\"diagram\"", 1.0);
+                        tracing::warn!(error = %format!("{e:#}"), "drawing the diagrams failed");
                     }
                 }
             }

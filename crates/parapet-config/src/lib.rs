@@ -67,6 +67,8 @@ pub struct RunConfig {
     pub compact_at: Option<parapet_model::clock::ClockTime>,
     /// Scan posture once a day at this local time, from AWS Config's inventory in the lake.
     pub posture_at: Option<parapet_model::clock::ClockTime>,
+    /// Draw every account's diagram once a day at this local time (with what changed).
+    pub diagram_at: Option<parapet_model::clock::ClockTime>,
 }
 
 impl Default for RunConfig {
@@ -79,6 +81,7 @@ impl Default for RunConfig {
             cost_minutes: 60,
             compact_at: parapet_model::clock::ClockTime::new(3, 0),
             posture_at: parapet_model::clock::ClockTime::new(2, 0),
+            diagram_at: parapet_model::clock::ClockTime::new(4, 0),
         }
     }
 }

@@ -25,7 +25,7 @@ pub struct Item {
 }
 
 /// A thing drawn in a subnet or on a VPC.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     /// `instance`, `lambda`, `rds`, `load_balancer`, `nat_gateway`, `internet_gateway`,
     /// `transit_gateway_attachment`, `peering`.
@@ -38,7 +38,7 @@ pub struct Node {
     pub note: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Subnet {
     pub id: String,
     pub name: Option<String>,
@@ -47,7 +47,7 @@ pub struct Subnet {
     pub nodes: Vec<Node>,
 }
 
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Vpc {
     pub id: String,
     pub name: Option<String>,
@@ -60,14 +60,14 @@ pub struct Vpc {
     pub loose: Vec<Node>,
 }
 
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Region {
     pub name: String,
     pub vpcs: Vec<Vpc>,
 }
 
 /// One account's diagram.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Diagram {
     pub account: String,
     pub regions: Vec<Region>,
@@ -460,6 +460,84 @@ pub fn build(account: &str, items: &[Item]) -> Diagram {
     }
 }
 
+/// What changed in an account's diagram between two days.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Changes {
+    /// `kind id` of resources (and VPCs, subnets) that appeared.
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// `kind id: before -> after` where the ports open to the internet changed.
+    pub exposure: Vec<String>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.exposure.is_empty()
+    }
+
+    /// One line: `2 added, 1 removed, 1 exposure changed`.
+    pub fn summary(&self) -> String {
+        if self.is_empty() {
+            return "no change".into();
+        }
+        format!(
+            "{} added, {} removed, {} exposure changed",
+            self.added.len(),
+            self.removed.len(),
+            self.exposure.len()
+        )
+    }
+}
+
+/// Every drawn thing of a diagram: `kind id` → its open ports.
+fn inventory(d: &Diagram) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for r in &d.regions {
+        for v in &r.vpcs {
+            out.insert(format!("vpc {}", v.id), String::new());
+            for n in v.edges.iter().chain(&v.loose) {
+                out.insert(format!("{} {}", n.kind, n.id), n.exposed.join(","));
+            }
+            for subnets in v.zones.values() {
+                for s in subnets {
+                    out.insert(
+                        format!("subnet {}", s.id),
+                        if s.public { "public".into() } else { String::new() },
+                    );
+                    for n in &s.nodes {
+                        out.insert(format!("{} {}", n.kind, n.id), n.exposed.join(","));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What changed from `before` to `after`.
+pub fn changes(before: &Diagram, after: &Diagram) -> Changes {
+    let (b, a) = (inventory(before), inventory(after));
+    let mut c = Changes::default();
+    for (k, v) in &a {
+        match b.get(k) {
+            None => c.added.push(k.clone()),
+            Some(old) if old != v => {
+                let show = |x: &str| {
+                    if x.is_empty() {
+                        "closed".to_string()
+                    } else {
+                        x.to_string()
+                    }
+                };
+                c.exposure.push(format!("{k}: {} -> {}", show(old), show(v)));
+            }
+            _ => {}
+        }
+    }
+    c.removed = b.keys().filter(|k| !a.contains_key(*k)).cloned().collect();
+    c
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -695,5 +773,23 @@ mod tests {
         let svg = render_svg(&d);
         assert!(svg.contains("&lt;bastion&gt;") && !svg.contains("<bastion>"));
         assert!(svg.contains("data-kind=\"instance\" data-id=\"i-1\" data-exposed=\"22\""));
+
+        // The next day: i-2 gone, a new instance, i-1's group closed.
+        let mut next = items.clone();
+        next.retain(|i| i.resource_id != "i-2");
+        next.push(item(
+            "AWS::EC2::Instance",
+            "i-3",
+            serde_json::json!({"instanceId": "i-3", "subnetId": "subnet-b"}),
+        ));
+        for i in next.iter_mut().filter(|i| i.resource_id == "sg-open") {
+            i.configuration = serde_json::json!({"ipPermissions": []});
+        }
+        let c = changes(&d, &build("111122223333", &next));
+        assert_eq!(c.added, vec!["instance i-3".to_string()]);
+        assert_eq!(c.removed, vec!["instance i-2".to_string()]);
+        assert_eq!(c.exposure, vec!["instance i-1: 22 -> closed".to_string()]);
+        assert_eq!(c.summary(), "1 added, 1 removed, 1 exposure changed");
+        assert!(changes(&d, &d).is_empty());
     }
 }

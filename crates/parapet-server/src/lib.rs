@@ -211,6 +211,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/findings/{id}", get(pages::finding))
         .route("/findings/{id}/status", post(pages::finding_status_form))
         .route("/accounts", get(pages::accounts))
+        .route("/accounts/{id}", get(pages::account))
         .route("/posture", get(pages::posture))
         .route("/cost", get(pages::cost))
         .route("/search", get(sql::search_page))

@@ -883,3 +883,77 @@ pub(crate) async fn api_cost(
     }
     Ok(Json(v))
 }
+
+/// One account: its registry entry, open findings, and its latest architecture diagram with what
+/// changed since the one before.
+pub(crate) async fn account(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let a = app.clone();
+    let id2 = id.clone();
+    let (entry, diagram, open) = blocking(move || {
+        let store = a.store()?;
+        let dir = a.directory(&store)?;
+        let entry = dir.get_str(&id2).cloned();
+        let diagram = store.diagram(&id2, i64::MAX).map_err(internal)?;
+        let open = store
+            .findings(&FindingFilter {
+                statuses: vec!["new".into(), "acknowledged".into()],
+                account_id: parapet_model::AccountId::parse(&id2),
+                ..Default::default()
+            })
+            .map_err(internal)?
+            .len();
+        Ok((entry, diagram, open))
+    })
+    .await?;
+    let name = entry
+        .as_ref()
+        .map(|e| e.name.clone())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| id.clone());
+    let mut body = String::new();
+    if let Some(e) = &entry {
+        body.push_str(&format!(
+            "<p><b>{}</b> · OU {} · team {} · env {} · owner {}</p>",
+            esc(&e.id.as_str().to_string()),
+            esc(&e.ou),
+            esc(&e.team),
+            esc(&e.env),
+            esc(&e.owner)
+        ));
+    }
+    body.push_str(&format!(
+        "<p><a href=\"/findings?account={}&amp;status=open\">{open} open finding(s)</a></p><h2>Architecture</h2>",
+        url_component(&id)
+    ));
+    match diagram {
+        None => body.push_str("<p class=\"muted\">No diagram yet: <code>parapet diagram --save</code> (or <code>parapet run</code>, daily).</p>"),
+        Some(d) => {
+            let changes: parapet_diagram::Changes = serde_json::from_str(&d.changes).unwrap_or_default();
+            body.push_str(&format!(
+                "<p id=\"diagram-changes\">Drawn {} · since the diagram before: {}</p>",
+                esc(&Day(d.day).to_string()),
+                esc(&changes.summary())
+            ));
+            let mut lines = Vec::new();
+            for (what, list) in [("added", &changes.added), ("removed", &changes.removed), ("exposure", &changes.exposure)] {
+                for item in list {
+                    lines.push(vec![esc(what), esc(item)]);
+                }
+            }
+            if !lines.is_empty() {
+                body.push_str(&table("changes", &["change", "resource"], &lines));
+            }
+            // The SVG is parapet's own drawing, every text in it escaped when it was drawn.
+            body.push_str(&format!("<div id=\"diagram\">{}</div>", d.svg));
+        }
+    }
+    Ok(Html(page(
+        &format!("Account {name}"),
+        "/accounts",
+        &app.csrf,
+        &body,
+    )))
+}

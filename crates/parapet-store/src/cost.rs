@@ -1,5 +1,5 @@
-//! Bills loaded: which version of each report's billing period the lake holds; and the
-//! dashboard's saved searches.
+//! Bills loaded: which version of each report's billing period the lake holds; the
+//! dashboard's saved searches; the accounts' daily diagrams.
 
 use rusqlite::{params, OptionalExtension};
 
@@ -138,5 +138,54 @@ impl Store {
             .conn
             .execute("DELETE FROM saved_queries WHERE id = ?1", params![id])?
             == 1)
+    }
+}
+
+/// One account's diagram of one day.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DiagramRow {
+    pub account_id: String,
+    /// Days since 1970-01-01.
+    pub day: i64,
+    /// The diagram's model (JSON).
+    pub model: String,
+    pub svg: String,
+    /// What changed since the diagram before (JSON).
+    pub changes: String,
+    pub drawn_ms: i64,
+}
+
+impl Store {
+    /// Stores (or replaces) an account's diagram of a day.
+    pub fn record_diagram(&mut self, d: &DiagramRow) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO diagrams (account_id, day, model, svg, changes, drawn_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (account_id, day) DO UPDATE SET model = excluded.model, svg = excluded.svg,
+                changes = excluded.changes, drawn_ms = excluded.drawn_ms",
+            params![d.account_id, d.day, d.model, d.svg, d.changes, d.drawn_ms],
+        )?;
+        Ok(())
+    }
+
+    /// The account's newest diagram on or before `day` (`i64::MAX`: the newest).
+    pub fn diagram(&self, account_id: &str, day: i64) -> Result<Option<DiagramRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT account_id, day, model, svg, changes, drawn_ms FROM diagrams
+                 WHERE account_id = ?1 AND day <= ?2 ORDER BY day DESC LIMIT 1",
+                params![account_id, day],
+                |r| {
+                    Ok(DiagramRow {
+                        account_id: r.get(0)?,
+                        day: r.get(1)?,
+                        model: r.get(2)?,
+                        svg: r.get(3)?,
+                        changes: r.get(4)?,
+                        drawn_ms: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 }

@@ -245,6 +245,16 @@ const STEPS: &[&str] = &[
         sql TEXT NOT NULL,
         created_ms INTEGER NOT NULL
      );",
+    // 10: each account's architecture diagram per day, with what changed since the one before.
+    "CREATE TABLE diagrams (
+        account_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        svg TEXT NOT NULL,
+        changes TEXT NOT NULL,
+        drawn_ms INTEGER NOT NULL,
+        PRIMARY KEY (account_id, day)
+     );",
 ];
 
 pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<()> {

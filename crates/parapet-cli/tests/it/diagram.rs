@@ -195,6 +195,74 @@ fn diagrams_from_config_items_nest_every_resource_where_it_lives() {
     }
     assert!(checked >= 7, "only {checked} resources checked");
 
+    // Stored daily: yesterday's, then a planted change (a new instance in the public subnet,
+    // behind a world-open group), then today's, which says exactly that.
+    ok(parapet()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--quiet", "diagram", "--save", "--day", "2020-01-01"]));
+    let planted = tmp.path().join("planted");
+    std::fs::create_dir_all(&planted).expect("mkdir");
+    std::fs::write(
+        planted.join("new_instance.json"),
+        serde_json::json!([
+            {"version": "1.3", "accountId": "264683526309", "configurationItemCaptureTime": "2026-11-30T10:00:00.000Z",
+             "configurationItemStatus": "ResourceDiscovered", "resourceType": "AWS::EC2::Instance", "resourceId": "i-0planted00000001",
+             "awsRegion": "us-east-1", "tags": {"Name": "planted"}, "relationships": [],
+             "configuration": {"instanceId": "i-0planted00000001", "subnetId": "subnet-29428871", "vpcId": "vpc-0990dc6d",
+                                "securityGroups": [{"groupId": "sg-0planted"}], "instanceType": "t3.micro"}},
+            {"version": "1.3", "accountId": "264683526309", "configurationItemCaptureTime": "2026-11-30T10:00:00.000Z",
+             "configurationItemStatus": "ResourceDiscovered", "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-0planted",
+             "awsRegion": "us-east-1", "tags": {}, "relationships": [],
+             "configuration": {"groupId": "sg-0planted", "vpcId": "vpc-0990dc6d",
+                                "ipPermissions": [{"ipProtocol": "tcp", "fromPort": 3389, "toPort": 3389, "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]}}
+        ])
+        .to_string(),
+    )
+    .expect("write");
+    let _ = parapet()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--quiet", "ingest"])
+        .arg(&planted)
+        .output()
+        .expect("ingest");
+    let saved: Vec<serde_json::Value> = serde_json::from_str(&ok(parapet()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--quiet", "diagram", "--save", "--json"])))
+    .expect("json");
+    for s in &saved {
+        let expected = if s["account_id"] == "264683526309" {
+            serde_json::json!({"added": ["instance i-0planted00000001"], "removed": [], "exposure": []})
+        } else {
+            serde_json::json!({"added": [], "removed": [], "exposure": []})
+        };
+        assert_eq!(s["changes"], expected, "{s}");
+    }
+    // The account page shows the diagram and the change.
+    let server = crate::serve::Server::start({
+        let mut c = parapet();
+        c.arg("--data-dir")
+            .arg(&data)
+            .args(["--quiet", "serve", "--bind", "127.0.0.1:0"]);
+        c
+    });
+    let page = server.get("/accounts/264683526309");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("1 added, 0 removed, 0 exposure changed"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("data-id=\"i-0planted00000001\" data-exposed=\"3389\""),
+        "{}",
+        page.body
+    );
+    drop(server);
+
     // A PNG of one diagram, rendered by Chromium and kept (looked at while writing this test).
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diagrams");
     std::fs::create_dir_all(&shots).expect("mkdir");
