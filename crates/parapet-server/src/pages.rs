@@ -917,7 +917,7 @@ pub(crate) async fn account(
     if let Some(e) = &entry {
         body.push_str(&format!(
             "<p><b>{}</b> · OU {} · team {} · env {} · owner {}</p>",
-            esc(&e.id.as_str().to_string()),
+            esc(e.id.as_str()),
             esc(&e.ou),
             esc(&e.team),
             esc(&e.env),
