@@ -792,4 +792,107 @@ mod tests {
         assert_eq!(c.summary(), "1 added, 1 removed, 1 exposure changed");
         assert!(changes(&d, &d).is_empty());
     }
+
+    /// (kind, id, x, y, w, h) of every box, in document order, with its parent's index.
+    fn boxes(svg: &str) -> Vec<(String, String, [f64; 4], Option<usize>)> {
+        let mut out = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        let mut rest = svg;
+        while let Some(i) = rest.find('<') {
+            rest = &rest[i..];
+            if let Some(after) = rest.strip_prefix("</g>") {
+                stack.pop();
+                rest = after;
+                continue;
+            }
+            if rest.starts_with("<g ") {
+                let end = rest.find('>').unwrap();
+                let tag = &rest[..end];
+                let attr = |t: &str, n: &str| {
+                    t.split(&format!("{n}=\""))
+                        .nth(1)
+                        .and_then(|s| s.split('"').next())
+                        .unwrap_or("")
+                        .to_string()
+                };
+                let rect_start = rest.find("<rect").unwrap();
+                let rect_end = rest[rect_start..].find('>').unwrap() + rect_start;
+                let rect = &rest[rect_start..rect_end];
+                let num = |n: &str| attr(rect, n).parse::<f64>().unwrap();
+                out.push((
+                    attr(tag, "data-kind"),
+                    attr(tag, "data-id"),
+                    [num("x"), num("y"), num("width"), num("height")],
+                    stack.last().copied(),
+                ));
+                stack.push(out.len() - 1);
+                rest = &rest[end..];
+                continue;
+            }
+            rest = &rest[1..];
+        }
+        out
+    }
+
+    #[test]
+    fn a_hundred_and_twenty_resources_stay_readable() {
+        let mut items = Vec::new();
+        for v in 0..3 {
+            items.push(item(
+                "AWS::EC2::VPC",
+                &format!("vpc-{v}"),
+                serde_json::json!({"vpcId": format!("vpc-{v}"), "cidrBlock": "10.0.0.0/16"}),
+            ));
+            for az in ["a", "b"] {
+                for n in 0..2 {
+                    let sub = format!("subnet-{v}{az}{n}");
+                    items.push(item("AWS::EC2::Subnet", &sub, serde_json::json!({"subnetId": sub, "vpcId": format!("vpc-{v}"), "availabilityZone": format!("us-east-1{az}")})));
+                    for i in 0..10 {
+                        let id = format!("i-{v}{az}{n}{i:02}");
+                        items.push(item(
+                            "AWS::EC2::Instance",
+                            &id,
+                            serde_json::json!({"instanceId": id, "subnetId": sub}),
+                        ));
+                    }
+                }
+            }
+        }
+        let svg = render_svg(&build("111122223333", &items));
+        let b = boxes(&svg);
+        let tiles: Vec<&(String, String, [f64; 4], Option<usize>)> =
+            b.iter().filter(|x| x.0 == "instance").collect();
+        assert_eq!(tiles.len(), 120);
+        let inside = |inner: [f64; 4], outer: [f64; 4]| {
+            inner[0] >= outer[0]
+                && inner[1] >= outer[1]
+                && inner[0] + inner[2] <= outer[0] + outer[2]
+                && inner[1] + inner[3] <= outer[1] + outer[3]
+        };
+        // Every box lies inside its parent's box.
+        for x in &b {
+            if let Some(p) = x.3 {
+                assert!(
+                    inside(x.2, b[p].2),
+                    "{} {} outside {} {}",
+                    x.0,
+                    x.1,
+                    b[p].0,
+                    b[p].1
+                );
+            }
+        }
+        // No two boxes of the same level overlap.
+        for (i, x) in b.iter().enumerate() {
+            for y in &b[i + 1..] {
+                if x.3 == y.3 {
+                    let apart = x.2[0] + x.2[2] <= y.2[0]
+                        || y.2[0] + y.2[2] <= x.2[0]
+                        || x.2[1] + x.2[3] <= y.2[1]
+                        || y.2[1] + y.2[3] <= x.2[1];
+                    assert!(apart, "{} {} overlaps {} {}", x.0, x.1, y.0, y.1);
+                }
+            }
+        }
+    }
 }
