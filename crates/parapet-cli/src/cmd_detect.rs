@@ -235,6 +235,23 @@ struct HuntMatch<'a> {
     excerpt: Option<&'a serde_json::value::RawValue>,
 }
 
+impl<'a> HuntMatch<'a> {
+    fn of(set: &'a parapet_detect::RuleSet, h: &'a parapet_detect::Hit) -> HuntMatch<'a> {
+        let rule = &set.rules[h.rule];
+        HuntMatch {
+            rule_id: &rule.id,
+            title: &rule.title,
+            time: format_rfc3339_secs(h.event.time_ms),
+            event_id: &h.event.uid,
+            account_id: h.event.account_id.as_deref(),
+            region: h.event.region.as_deref(),
+            actor: h.event.actor.as_deref(),
+            action: h.event.action.as_deref(),
+            excerpt: serde_json::from_str(&h.event.excerpt).ok(),
+        }
+    }
+}
+
 /// One fired correlation of `hunt --json`.
 #[derive(serde::Serialize)]
 struct HuntCorrelation<'a> {
@@ -258,18 +275,7 @@ fn print_hunt_json(
     let mut out = std::io::BufWriter::new(stdout.lock());
     write!(out, "{{\"events_scanned\": {events},\n\"matches\": [")?;
     for (i, h) in hits.iter().enumerate() {
-        let rule = &set.rules[h.rule];
-        let m = HuntMatch {
-            rule_id: &rule.id,
-            title: &rule.title,
-            time: format_rfc3339_secs(h.event.time_ms),
-            event_id: &h.event.uid,
-            account_id: h.event.account_id.as_deref(),
-            region: h.event.region.as_deref(),
-            actor: h.event.actor.as_deref(),
-            action: h.event.action.as_deref(),
-            excerpt: serde_json::from_str(&h.event.excerpt).ok(),
-        };
+        let m = HuntMatch::of(set, h);
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
         serde_json::to_writer(&mut out, &m)?;
     }
@@ -323,21 +329,7 @@ pub(crate) fn hunt_value(
     let matches: Vec<serde_json::Value> = hits
         .iter()
         .take(1000)
-        .map(|h| {
-            let rule = &set.rules[h.rule];
-            serde_json::to_value(HuntMatch {
-                rule_id: &rule.id,
-                title: &rule.title,
-                time: format_rfc3339_secs(h.event.time_ms),
-                event_id: &h.event.uid,
-                account_id: h.event.account_id.as_deref(),
-                region: h.event.region.as_deref(),
-                actor: h.event.actor.as_deref(),
-                action: h.event.action.as_deref(),
-                excerpt: serde_json::from_str(&h.event.excerpt).ok(),
-            })
-            .unwrap_or_default()
-        })
+        .map(|h| serde_json::to_value(HuntMatch::of(&set, h)).unwrap_or_default())
         .collect();
     let correlations: Vec<serde_json::Value> = found
         .fired
