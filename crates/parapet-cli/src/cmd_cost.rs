@@ -12,7 +12,7 @@ use parapet_cost::{
 use parapet_ingest::{ingest_cost, now_ms, CostIngestOptions, DataDir};
 use parapet_lake::cost::{daily_spend, spend_span, SpendQuery};
 use parapet_lake::LakeSession;
-use parapet_model::cost::{ChargeCategory, CostMeasure, Day};
+use parapet_model::cost::{CostMeasure, Day};
 use parapet_model::AccountDirectory;
 use parapet_notify::{render_notice, Notice};
 use parapet_store::{OutboxMessage, Store};
@@ -129,29 +129,7 @@ fn spend(
             daily_spend(&session, &query).await
         })
         .context("summing the lake's cost table")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| DailySpend {
-            day: Day(r.day),
-            account_id: r.account_id,
-            bill_account_name: r.bill_account_name,
-            service: r.service,
-            category: ChargeCategory::parse(&r.charge_category).unwrap_or(ChargeCategory::Adjustment),
-            daily_usage: r.daily_usage,
-            region: r.region,
-            tags: r
-                .tags
-                .and_then(|t| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&t).ok())
-                .map(|m| {
-                    m.into_iter()
-                        .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            currency: r.currency,
-            amount: parapet_model::cost::Money(r.amount),
-        })
-        .collect())
+    Ok(rows)
 }
 
 /// The days of `range`: `--until` else the last day billed, `--since` else `default_from(to)`.

@@ -92,32 +92,19 @@ fn name_tag(config: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The ports a security group opens to the whole internet.
+/// The ports a security group opens to the whole internet (read and judged as posture's
+/// security-group checks do).
 fn open_ports(sg: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in arr(sg, "ipPermissions") {
-        let world = arr(p, "ipv4Ranges")
-            .iter()
-            .any(|r| s(r, "cidrIp") == Some("0.0.0.0/0"))
-            || arr(p, "ipRanges")
-                .iter()
-                .any(|r| r.as_str() == Some("0.0.0.0/0") || s(r, "cidrIp") == Some("0.0.0.0/0"))
-            || arr(p, "ipv6Ranges")
-                .iter()
-                .any(|r| s(r, "cidrIpv6") == Some("::/0"));
-        if !world {
-            continue;
-        }
-        let proto = s(p, "ipProtocol").unwrap_or("-1");
-        let from = p.get("fromPort").and_then(Value::as_i64);
-        let to = p.get("toPort").and_then(Value::as_i64);
-        out.push(match (proto, from, to) {
+    let mut out: Vec<String> = parapet_posture::config_items::ip_rules(sg.get("ipPermissions"))
+        .iter()
+        .filter(|r| parapet_posture::open_to_world(r).is_some())
+        .map(|r| match (r.protocol.as_str(), r.from_port, r.to_port) {
             ("-1", _, _) => "all".to_string(),
             (_, Some(a), Some(b)) if a == b => a.to_string(),
             (_, Some(a), Some(b)) => format!("{a}-{b}"),
             _ => "all".to_string(),
-        });
-    }
+        })
+        .collect();
     out.sort();
     out.dedup();
     out

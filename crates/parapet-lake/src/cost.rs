@@ -16,7 +16,8 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parapet_model::cost::{CostLine, MONEY_SCALE};
+use parapet_cost::DailySpend;
+use parapet_model::cost::{ChargeCategory, CostLine, Day, Money, MONEY_SCALE};
 
 pub const TABLE: &str = "cost";
 /// The files as written; the view [`TABLE`] adds the registry's names.
@@ -324,23 +325,6 @@ fn to_text(a: &ArrayRef) -> Result<StringArray, String> {
         .ok_or_else(|| "cast to text failed".to_string())
 }
 
-/// One day × account × service × category (× region × tags when asked) of the `cost` table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SpendRow {
-    /// Days since 1970-01-01.
-    pub day: i64,
-    pub account_id: String,
-    pub bill_account_name: Option<String>,
-    pub service: String,
-    pub charge_category: String,
-    pub daily_usage: bool,
-    pub region: Option<String>,
-    pub tags: Option<String>,
-    pub currency: String,
-    /// The measure's sum, in units of 1e-12 ([`parapet_model::cost::Money`]).
-    pub amount: i128,
-}
-
 /// What [`daily_spend`] sums.
 #[derive(Clone, Debug)]
 pub struct SpendQuery {
@@ -362,7 +346,7 @@ fn iso_day(day: i64) -> String {
 pub async fn daily_spend(
     session: &crate::LakeSession,
     q: &SpendQuery,
-) -> Result<Vec<SpendRow>, crate::QueryError> {
+) -> Result<Vec<DailySpend>, crate::QueryError> {
     use datafusion::arrow::array::{AsArray, Date32Array};
     use datafusion::arrow::datatypes::Decimal128Type;
     if ![
@@ -425,17 +409,26 @@ pub async fn daily_spend(
             .clone();
         let opt = |a: &StringArray, r: usize| (!a.is_null(r)).then(|| a.value(r).to_string());
         for r in 0..b.num_rows() {
-            out.push(SpendRow {
-                day: i64::from(day.value(r)),
+            // Tags come back as the JSON object the writer stored.
+            let tags = opt(&tags, r)
+                .and_then(|t| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&t).ok())
+                .map(|m| {
+                    m.into_iter()
+                        .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(DailySpend {
+                day: Day(i64::from(day.value(r))),
                 account_id: account.value(r).to_string(),
                 bill_account_name: opt(&name, r),
                 service: service.value(r).to_string(),
-                charge_category: category.value(r).to_string(),
+                category: ChargeCategory::parse(category.value(r)).unwrap_or(ChargeCategory::Adjustment),
                 daily_usage: daily.value(r),
                 region: opt(&region, r),
-                tags: opt(&tags, r),
+                tags,
                 currency: currency.value(r).to_string(),
-                amount: if amount.is_null(r) { 0 } else { amount.value(r) },
+                amount: Money(if amount.is_null(r) { 0 } else { amount.value(r) }),
             });
         }
     }

@@ -34,7 +34,7 @@ fn each<'a, T: 'a>(
 }
 
 /// The world range a rule admits, if any.
-fn open_to_world(rule: &IpRule) -> Option<&'static str> {
+pub fn open_to_world(rule: &IpRule) -> Option<&'static str> {
     if rule.ipv4_ranges.iter().any(|c| c == "0.0.0.0/0") {
         Some("0.0.0.0/0")
     } else if rule.ipv6_ranges.iter().any(|c| c == "::/0") {

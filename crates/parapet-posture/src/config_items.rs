@@ -63,7 +63,9 @@ fn cidrs(v: Option<&Value>, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn ip_rules(v: Option<&Value>) -> Vec<IpRule> {
+/// A security group's `ipPermissions` (or `ipPermissionsEgress`) as rules; either key spelling
+/// of the ranges, ranges as strings or objects.
+pub fn ip_rules(v: Option<&Value>) -> Vec<IpRule> {
     v.and_then(Value::as_array)
         .map(|a| {
             a.iter()

@@ -19,7 +19,7 @@ use parapet_model::posture::{PostureConfig, Status, Verdict};
 use parapet_model::{Detection, Severity};
 use parapet_registry::baseline::Observation;
 
-pub use checks::CHECKS;
+pub use checks::{open_to_world, CHECKS};
 pub use score::{scores, Score, Scores};
 
 /// One check: what it looks at, the controls it stands for, and how to fix a failure.

@@ -497,25 +497,9 @@ async fn cost_rows(app: &App, days: i64) -> Result<Vec<parapet_cost::DailySpend>
         by_region: false,
         by_tags: false,
     };
-    let rows = parapet_lake::cost::daily_spend(&session, &q)
+    parapet_lake::cost::daily_spend(&session, &q)
         .await
-        .map_err(internal)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| parapet_cost::DailySpend {
-            day: Day(r.day),
-            account_id: r.account_id,
-            bill_account_name: r.bill_account_name,
-            service: r.service,
-            category: parapet_model::cost::ChargeCategory::parse(&r.charge_category)
-                .unwrap_or(parapet_model::cost::ChargeCategory::Adjustment),
-            daily_usage: r.daily_usage,
-            region: None,
-            tags: Vec::new(),
-            currency: r.currency,
-            amount: parapet_model::cost::Money(r.amount),
-        })
-        .collect())
+        .map_err(internal)
 }
 
 pub(crate) async fn overview(State(app): State<Arc<App>>) -> Result<Html<String>, AppError> {
