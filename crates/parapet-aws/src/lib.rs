@@ -5,11 +5,13 @@
 //! [`S3Store`] (the `ObjectStore` port over S3), [`SqsQueue`] (the `MessageQueue` port),
 //! [`read_organization`] (Organizations into an `OrgSnapshot`), and [`read_baseline`] (each
 //! account × region's baseline through STS `AssumeRole`, [`AccessSettings`]), and
-//! [`read_inventory`] (what the posture checks look at, through the same roles).
+//! [`read_inventory`] (what the posture checks look at, through the same roles), and
+//! [`read_network`] (each account's network layout as AWS Config–shaped items, for diagrams).
 
 mod access;
 mod baseline;
 mod inventory;
+mod network;
 mod org;
 mod remediate;
 mod s3;
@@ -18,6 +20,7 @@ mod sqs;
 pub use access::{role_arn, AccessError, AccessSettings, SessionStats};
 pub use baseline::{read_baseline, BaselineRead, Progress};
 pub use inventory::{read_inventory, InventoryRead};
+pub use network::{read_network, AccountNetwork, NetworkRead};
 pub use org::read_organization;
 pub use remediate::apply_actions;
 pub use s3::{S3Location, S3Store};

@@ -61,7 +61,8 @@ pub enum Command {
     Cost(CostArgs),
     /// The dashboard and its JSON API over the lake and the state database (until stopped).
     Serve(ServeArgs),
-    /// An account's architecture diagram (SVG) from AWS Config's items in the lake.
+    /// An account's architecture diagram (SVG, PNG or JSON) from AWS Config's items in the
+    /// lake, or read live through the accounts' roles.
     Diagram(DiagramArgs),
     /// The whole service in one process until SIGTERM: the dashboard, ingest of new objects
     /// (`run.sources`), detection, notifications and the daily cost report, and the scheduled
@@ -71,24 +72,32 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct DiagramArgs {
-    /// The account (id or name); every account with Config items when omitted (with --out-dir).
+    /// The account (id or name); with --out-dir or --save, every account when omitted.
     #[arg(long)]
     pub account: Option<String>,
-    /// Only this region.
+    /// Only this region (with --live: the region read; default `accounts.regions`).
     #[arg(long)]
     pub region: Option<String>,
-    /// Where the SVG goes (default: standard output).
+    /// Read the registry's accounts through their roles (VPCs, subnets, route tables,
+    /// gateways, attachments, peerings, security groups, instances, databases, functions,
+    /// load balancers) instead of the lake's Config items.
+    #[arg(long)]
+    pub live: bool,
+    /// Where the diagram goes (default: standard output); a `.png` name draws a PNG.
     #[arg(long, conflicts_with = "out_dir")]
     pub out: Option<PathBuf>,
-    /// Every account's diagram into this folder, `<account id>.svg`.
+    /// Every account's diagram into this folder, `<account id>.svg` (`.png` with --png).
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
+    /// PNG instead of SVG (drawn at twice the size, text in the system's fonts).
+    #[arg(long, conflicts_with = "json")]
+    pub png: bool,
     /// The diagram's model as JSON instead of SVG.
     #[arg(long)]
     pub json: bool,
-    /// Store today's diagram of every account (as `parapet run` does daily) and say what
-    /// changed since the one before.
-    #[arg(long, conflicts_with_all = ["account", "out", "out_dir"])]
+    /// Store today's diagram of every account (or of --account) as `parapet run` does daily,
+    /// and say what changed since the one before.
+    #[arg(long, conflicts_with_all = ["out", "out_dir", "png"])]
     pub save: bool,
     /// With --save: the day the diagrams are stored under (YYYY-MM-DD; default today).
     #[arg(long, requires = "save")]

@@ -249,7 +249,9 @@ fn work(
         if let Some(today) = config.run.diagram_at.and_then(passed_today) {
             if schedule.diagram_day != Some(today) && !stop.load(Ordering::SeqCst) {
                 schedule.diagram_day = Some(today);
-                match crate::cmd_diagram::save_all(config, data, None) {
+                match crate::cmd_diagram::lake_items(data)
+                    .and_then(|by| crate::cmd_diagram::save_all(config, data, &by, None))
+                {
                     Ok(saved) => metrics.set("parapet_diagrams_drawn", "", saved.len() as f64),
                     Err(e) => {
                         metrics.add("parapet_errors_total", "job=\"diagram\"", 1.0);

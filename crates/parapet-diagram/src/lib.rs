@@ -14,6 +14,9 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+mod png;
+pub use png::{PngError, PngRenderer};
+
 /// One AWS Config item, as the lake's `config_inventory` view holds it.
 #[derive(Clone, Debug)]
 pub struct Item {
@@ -22,6 +25,27 @@ pub struct Item {
     pub region: String,
     pub name: Option<String>,
     pub configuration: Value,
+}
+
+impl Item {
+    /// A Config item as read from AWS (`parapet_aws::read_network`) or a file: its
+    /// configuration parsed, its name from the `Name` tag. `None` for an item without a
+    /// configuration (a deletion) or whose configuration is not JSON.
+    pub fn from_config_item(c: &parapet_model::ConfigItem) -> Option<Item> {
+        let configuration: Value = serde_json::from_str(c.configuration.as_deref()?).ok()?;
+        let tags: Option<Value> = c.tags.as_deref().and_then(|t| serde_json::from_str(t).ok());
+        Some(Item {
+            resource_type: c.resource_type.clone(),
+            resource_id: c.resource_id.clone(),
+            region: c.region.clone().unwrap_or_default(),
+            name: tags
+                .as_ref()
+                .and_then(|t| t.get("Name"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            configuration,
+        })
+    }
 }
 
 /// A thing drawn in a subnet or on a VPC.
@@ -549,7 +573,16 @@ fn tile(out: &mut String, n: &Node, x: f64, y: f64) {
     } else {
         ("#fde2e1", "#c0392b")
     };
-    let short: String = n.label.chars().take(20).collect();
+    let detail = format!(
+        "{}{}{}",
+        n.kind.replace('_', " "),
+        if n.exposed.is_empty() {
+            String::new()
+        } else {
+            format!(" · OPEN {}", n.exposed.join(","))
+        },
+        n.note.as_deref().map(|t| format!(" · {t}")).unwrap_or_default()
+    );
     let _ = write!(
         out,
         "<g data-kind=\"{}\" data-id=\"{}\" data-exposed=\"{}\"><rect x=\"{x:.0}\" y=\"{y:.0}\" width=\"{TILE_W}\" height=\"{TILE_H}\" rx=\"4\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{}\"/>\
@@ -560,17 +593,23 @@ fn tile(out: &mut String, n: &Node, x: f64, y: f64) {
         if n.exposed.is_empty() { 1 } else { 2 },
         x + 6.0,
         y + 15.0,
-        esc(&short),
+        esc(&fit(&n.label, 18)),
         x + 6.0,
         y + 30.0,
-        esc(&format!(
-            "{}{}{}",
-            n.kind.replace('_', " "),
-            if n.exposed.is_empty() { String::new() } else { format!(" · OPEN {}", n.exposed.join(",")) },
-            n.note.as_deref().map(|t| format!(" · {t}")).unwrap_or_default()
-        )),
-        esc(&format!("{} {}", n.id, n.note.as_deref().unwrap_or("")))
+        esc(&fit(&detail, 27)),
+        esc(&format!("{} {}: {detail}", n.label, n.id))
     );
+}
+
+/// `text` cut to `chars` characters (an ellipsis marks the cut) so it stays inside its tile;
+/// the whole text is in the tile's `<title>`.
+fn fit(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(chars - 1).collect();
+    out.push('…');
+    out
 }
 
 fn subnet_size(s: &Subnet) -> (f64, f64) {
@@ -706,9 +745,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn places_and_exposes() {
-        let items = vec![
+    /// A VPC with a public subnet (an instance behind SSH open to the world) and a private one.
+    fn small_layout() -> Vec<Item> {
+        vec![
             item(
                 "AWS::EC2::VPC",
                 "vpc-1",
@@ -749,7 +788,12 @@ mod tests {
                 "i-2",
                 serde_json::json!({"instanceId": "i-2", "subnetId": "subnet-b", "securityGroups": []}),
             ),
-        ];
+        ]
+    }
+
+    #[test]
+    fn places_and_exposes() {
+        let items = small_layout();
         let d = build("111122223333", &items);
         let vpc = &d.regions[0].vpcs[0];
         let a = &vpc.zones["us-east-1a"][0];
@@ -881,5 +925,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn png_draws_the_boxes_at_twice_the_size_with_exposure_in_red() {
+        let svg = render_svg(&build("111122223333", &small_layout()));
+        let renderer = PngRenderer::new();
+        let png = renderer.render(&svg, 2.0).expect("png");
+        let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).expect("a PNG");
+        let width: f64 = svg
+            .split("width=\"")
+            .nth(1)
+            .and_then(|w| w.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(pixmap.width(), (width * 2.0).ceil() as u32);
+        let colour_at = |x: f64, y: f64| {
+            let p = pixmap.pixel((x * 2.0) as u32, (y * 2.0) as u32).expect("inside");
+            (p.red(), p.green(), p.blue())
+        };
+        let all = boxes(&svg);
+        let tile = |id: &str| all.iter().find(|b| b.1 == id).expect(id).2;
+        // The right edge of a tile, inside its border and clear of its text.
+        let [x, y, w, h] = tile("i-1");
+        assert_eq!(
+            colour_at(x + w - 4.0, y + h - 4.0),
+            (0xfd, 0xe2, 0xe1),
+            "exposed tile fill"
+        );
+        let [x, y, w, h] = tile("i-2");
+        assert_eq!(
+            colour_at(x + w - 4.0, y + h - 4.0),
+            (0xee, 0xf4, 0xfb),
+            "closed tile fill"
+        );
+        if renderer.fonts() > 0 {
+            // The title's glyphs: dark pixels in the band of "Account 111122223333".
+            let dark = (20..200)
+                .flat_map(|x| (8..26).map(move |y| (x, y)))
+                .filter(|&(x, y)| colour_at(x as f64, y as f64).0 < 100)
+                .count();
+            assert!(dark > 50, "the title is drawn ({dark} dark pixels)");
+        }
+        assert!(matches!(renderer.render("<svg", 1.0), Err(PngError::Svg(_))));
     }
 }

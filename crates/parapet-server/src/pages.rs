@@ -868,19 +868,44 @@ pub(crate) async fn api_cost(
     Ok(Json(v))
 }
 
-/// One account: its registry entry, open findings, and its latest architecture diagram with what
-/// changed since the one before.
+/// `?day=YYYY-MM-DD`: the diagram of that day (the newest on or before it).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct DayQuery {
+    #[serde(default)]
+    day: Option<String>,
+}
+
+impl DayQuery {
+    /// The day asked for, `i64::MAX` (the newest) when none.
+    fn day(&self) -> Result<i64, AppError> {
+        match self.day.as_deref().filter(|d| !d.is_empty()) {
+            None => Ok(i64::MAX),
+            Some(d) => Day::parse(d)
+                .map(|d| d.0)
+                .ok_or_else(|| AppError::BadRequest(format!("day {d:?}: expected YYYY-MM-DD"))),
+        }
+    }
+}
+
+/// How many past diagrams an account page lists.
+const DIAGRAM_HISTORY: usize = 60;
+
+/// One account: its registry entry, open findings, its architecture diagram (the newest, or the
+/// one of `?day=`) with what changed since the one before, and the days drawn before.
 pub(crate) async fn account(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
+    Query(q): Query<DayQuery>,
 ) -> Result<Html<String>, AppError> {
+    let day = q.day()?;
     let a = app.clone();
     let id2 = id.clone();
-    let (entry, diagram, open) = blocking(move || {
+    let (entry, diagram, history, open) = blocking(move || {
         let store = a.store()?;
         let dir = a.directory(&store)?;
         let entry = dir.get_str(&id2).cloned();
-        let diagram = store.diagram(&id2, i64::MAX).map_err(internal)?;
+        let diagram = store.diagram(&id2, day).map_err(internal)?;
+        let history = store.diagram_days(&id2, DIAGRAM_HISTORY).map_err(internal)?;
         let open = store
             .findings(&FindingFilter {
                 statuses: vec!["new".into(), "acknowledged".into()],
@@ -889,7 +914,7 @@ pub(crate) async fn account(
             })
             .map_err(internal)?
             .len();
-        Ok((entry, diagram, open))
+        Ok((entry, diagram, history, open))
     })
     .await?;
     let name = entry
@@ -912,14 +937,18 @@ pub(crate) async fn account(
         "<p><a href=\"/findings?account={}&amp;status=open\">{open} open finding(s)</a></p><h2>Architecture</h2>",
         url_component(&id)
     ));
-    match diagram {
+    match &diagram {
+        None if day != i64::MAX => body.push_str("<p class=\"muted\">No diagram on or before that day.</p>"),
         None => body.push_str("<p class=\"muted\">No diagram yet: <code>parapet diagram --save</code> (or <code>parapet run</code>, daily).</p>"),
         Some(d) => {
             let changes: parapet_diagram::Changes = serde_json::from_str(&d.changes).unwrap_or_default();
+            let date = Day(d.day).to_string();
             body.push_str(&format!(
-                "<p id=\"diagram-changes\">Drawn {} · since the diagram before: {}</p>",
-                esc(&Day(d.day).to_string()),
-                esc(&changes.summary())
+                "<p id=\"diagram-changes\">Drawn {} · since the diagram before: {} · <a href=\"/accounts/{}/diagram.svg?day={}\" download>SVG</a></p>",
+                esc(&date),
+                esc(&changes.summary()),
+                url_component(&id),
+                esc(&date)
             ));
             let mut lines = Vec::new();
             for (what, list) in [("added", &changes.added), ("removed", &changes.removed), ("exposure", &changes.exposure)] {
@@ -934,10 +963,88 @@ pub(crate) async fn account(
             body.push_str(&format!("<div id=\"diagram\">{}</div>", d.svg));
         }
     }
+    if history.len() > 1 || (diagram.is_none() && !history.is_empty()) {
+        let shown = diagram.as_ref().map(|d| d.day);
+        let rows: Vec<Vec<String>> = history
+            .iter()
+            .map(|h| {
+                let date = Day(h.day).to_string();
+                let changes: parapet_diagram::Changes = serde_json::from_str(&h.changes).unwrap_or_default();
+                let link = if Some(h.day) == shown {
+                    format!("<b>{}</b>", esc(&date))
+                } else {
+                    format!(
+                        "<a href=\"/accounts/{}?day={}\">{}</a>",
+                        url_component(&id),
+                        esc(&date),
+                        esc(&date)
+                    )
+                };
+                vec![link, esc(&changes.summary())]
+            })
+            .collect();
+        body.push_str("<h2>Diagram history</h2>");
+        body.push_str(&table(
+            "diagram-history",
+            &["day", "changes since the one before"],
+            &rows,
+        ));
+    }
     Ok(Html(page(
         &format!("Account {name}"),
         "/accounts",
         &app.csrf,
         &body,
     )))
+}
+
+/// The account's diagram (the newest, or the one of `?day=`) as an SVG file.
+pub(crate) async fn account_diagram_svg(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, AppError> {
+    let day = q.day()?;
+    let id2 = id.clone();
+    let d = blocking(move || app.store()?.diagram(&id2, day).map_err(internal))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("account {id}: no diagram on or before that day")))?;
+    let file = format!(
+        "attachment; filename=\"{}-{}.svg\"",
+        id.chars().filter(char::is_ascii_alphanumeric).collect::<String>(),
+        Day(d.day)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+            (header::CONTENT_DISPOSITION, file),
+        ],
+        d.svg,
+    )
+        .into_response())
+}
+
+/// One stored diagram in `/api/accounts/{id}/diagrams`.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct DiagramDayView {
+    day: String,
+    drawn: String,
+    changes: parapet_diagram::Changes,
+}
+
+/// The account's stored diagrams, newest first, with what changed in each.
+pub(crate) async fn api_account_diagrams(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<DiagramDayView>>, AppError> {
+    let days = blocking(move || app.store()?.diagram_days(&id, DIAGRAM_HISTORY).map_err(internal)).await?;
+    Ok(Json(
+        days.into_iter()
+            .map(|d| DiagramDayView {
+                day: Day(d.day).to_string(),
+                drawn: time_text(d.drawn_ms),
+                changes: serde_json::from_str(&d.changes).unwrap_or_default(),
+            })
+            .collect(),
+    ))
 }

@@ -155,6 +155,15 @@ pub struct DiagramRow {
     pub drawn_ms: i64,
 }
 
+/// One stored diagram in an account's history, without its drawing.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DiagramDay {
+    pub day: i64,
+    /// What changed since the diagram before (JSON).
+    pub changes: String,
+    pub drawn_ms: i64,
+}
+
 impl Store {
     /// Stores (or replaces) an account's diagram of a day.
     pub fn record_diagram(&mut self, d: &DiagramRow) -> Result<()> {
@@ -165,6 +174,21 @@ impl Store {
             params![d.account_id, d.day, d.model, d.svg, d.changes, d.drawn_ms],
         )?;
         Ok(())
+    }
+
+    /// The account's stored diagrams, newest first (at most `limit`): their days and changes.
+    pub fn diagram_days(&self, account_id: &str, limit: usize) -> Result<Vec<DiagramDay>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT day, changes, drawn_ms FROM diagrams WHERE account_id = ?1 ORDER BY day DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![account_id, limit as i64], |r| {
+            Ok(DiagramDay {
+                day: r.get(0)?,
+                changes: r.get(1)?,
+                drawn_ms: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     /// The account's newest diagram on or before `day` (`i64::MAX`: the newest).
@@ -187,5 +211,51 @@ impl Store {
                 },
             )
             .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drawn(day: i64, changes: &str) -> DiagramRow {
+        DiagramRow {
+            account_id: "111122223333".into(),
+            day,
+            model: "{}".into(),
+            svg: format!("<svg>{day}</svg>"),
+            changes: changes.into(),
+            drawn_ms: day * 86_400_000,
+        }
+    }
+
+    #[test]
+    fn diagrams_are_one_per_day_found_on_or_before_a_day_and_listed_newest_first() {
+        let mut store = Store::open_in_memory().expect("store");
+        store.record_diagram(&drawn(10, "a")).expect("10");
+        store.record_diagram(&drawn(12, "b")).expect("12");
+        store.record_diagram(&drawn(12, "c")).expect("12 again replaces");
+        store.record_diagram(&drawn(15, "d")).expect("15");
+        assert_eq!(
+            store.diagram("111122223333", 11).expect("q").map(|d| d.day),
+            Some(10)
+        );
+        assert_eq!(
+            store.diagram("111122223333", 12).expect("q").map(|d| d.changes),
+            Some("c".into())
+        );
+        assert_eq!(
+            store.diagram("111122223333", i64::MAX).expect("q").map(|d| d.day),
+            Some(15)
+        );
+        assert_eq!(store.diagram("111122223333", 9).expect("q"), None);
+        assert_eq!(store.diagram("999999999999", i64::MAX).expect("q"), None);
+        let days: Vec<(i64, String)> = store
+            .diagram_days("111122223333", 2)
+            .expect("days")
+            .into_iter()
+            .map(|d| (d.day, d.changes))
+            .collect();
+        assert_eq!(days, vec![(15, "d".to_string()), (12, "c".to_string())]);
     }
 }

@@ -17,7 +17,7 @@ mod posture;
 mod registry;
 mod remediation;
 
-pub use cost::{CostLoad, DiagramRow, SavedQuery};
+pub use cost::{CostLoad, DiagramDay, DiagramRow, SavedQuery};
 pub use detections::{DetectionWriter, FindingAction, FindingEventRow, StatusChange, Written};
 pub use findings::{FindingFilter, StoredFinding};
 pub use ledger::{

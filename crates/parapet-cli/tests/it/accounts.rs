@@ -131,7 +131,7 @@ fn a_bad_snapshot_is_named() {
 
 /// `org_fixture.py`: moto with an organisation of 55 accounts, changed on command (see the
 /// script's docstring for what it adds to moto and why).
-struct OrgFixture {
+pub(crate) struct OrgFixture {
     child: std::process::Child,
     stdin: std::process::ChildStdin,
     stdout: std::io::BufReader<std::process::ChildStdout>,
@@ -142,7 +142,7 @@ struct OrgFixture {
 }
 
 impl OrgFixture {
-    fn start() -> OrgFixture {
+    pub(crate) fn start() -> OrgFixture {
         use std::io::BufRead;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/org_fixture.py");
         let mut child = std::process::Command::new(crate::support::venv_bin().join("python"))
@@ -177,7 +177,7 @@ impl OrgFixture {
         }
     }
 
-    fn cmd(&mut self, command: Value) -> Value {
+    pub(crate) fn cmd(&mut self, command: Value) -> Value {
         use std::io::{BufRead, Write};
         writeln!(self.stdin, "{command}").expect("write command");
         self.stdin.flush().expect("flush");
@@ -190,7 +190,7 @@ impl OrgFixture {
 
     /// `parapet` as the management account (moto's default credentials), with the fixture's
     /// config and `data` as its data folder.
-    fn parapet(&self, data: &std::path::Path) -> std::process::Command {
+    pub(crate) fn parapet(&self, data: &std::path::Path) -> std::process::Command {
         let mut cmd = parapet();
         cmd.env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_ENDPOINT_URL_ACCESSANALYZER", &self.analyzer_endpoint)

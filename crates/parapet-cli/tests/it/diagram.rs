@@ -1,7 +1,7 @@
 //! `parapet diagram`: drawn from real AWS Config items (testdata/config/rdk), every resource of
 //! the drawn types is in the SVG, nested where its configuration puts it (checked from the SVG's
-//! `data-kind` / `data-id` groups, against the items read independently); a PNG is rendered
-//! with Chromium and kept beside the browser test's screenshots.
+//! `data-kind` / `data-id` groups, against the items read independently); the same from a live
+//! read of a layout built on moto; PNGs from the command, kept in `$CARGO_TARGET_TMPDIR/diagrams`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -261,28 +261,294 @@ fn diagrams_from_config_items_nest_every_resource_where_it_lives() {
         "{}",
         page.body
     );
+    // The history: both days listed, the older one a link that shows it (without the planted
+    // instance), its SVG downloadable, and the same days over the API.
+    assert!(
+        page.body.contains("id=\"diagram-history\"")
+            && page
+                .body
+                .contains("href=\"/accounts/264683526309?day=2020-01-01\""),
+        "{}",
+        page.body
+    );
+    let old = server.get("/accounts/264683526309?day=2020-01-01");
+    assert_eq!(old.status, 200);
+    assert!(old.body.contains("Drawn 2020-01-01"), "{}", old.body);
+    assert!(!old.body.contains("i-0planted00000001"), "{}", old.body);
+    assert!(old
+        .body
+        .contains("data-kind=\"subnet\" data-id=\"subnet-29428871\""));
+    assert_eq!(server.get("/accounts/264683526309?day=yesterday").status, 400);
+    let svg = server.get("/accounts/264683526309/diagram.svg?day=2020-01-01");
+    assert_eq!(svg.status, 200);
+    assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+    assert!(svg.body.starts_with("<svg") && !svg.body.contains("i-0planted00000001"));
+    assert_eq!(
+        server
+            .get("/accounts/264683526309/diagram.svg?day=2019-12-31")
+            .status,
+        404
+    );
+    let days: serde_json::Value =
+        serde_json::from_str(&server.get("/api/accounts/264683526309/diagrams").body).expect("json");
+    let days = days.as_array().expect("array");
+    assert_eq!(days.len(), 2, "{days:?}");
+    assert_eq!(days[1]["day"], "2020-01-01");
+    assert_eq!(
+        days[0]["changes"]["added"],
+        serde_json::json!(["instance i-0planted00000001"])
+    );
     drop(server);
 
-    // A PNG of one diagram, rendered by Chromium and kept (looked at while writing this test).
+    // The same diagram as a PNG from the command, kept (looked at while writing this test).
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diagrams");
     std::fs::create_dir_all(&shots).expect("mkdir");
-    let svg = out.join("264683526309.svg");
     let png = shots.join("264683526309.png");
-    let status = std::process::Command::new("/usr/bin/chromium")
+    ok(parapet()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--quiet", "diagram", "--account", "264683526309", "--out"])
+        .arg(&png));
+    let svg =
+        ok(parapet()
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--quiet", "diagram", "--account", "264683526309"]));
+    assert_png(&png, &svg);
+}
+
+/// `png` is a PNG twice the SVG's size.
+fn assert_png(png: &Path, svg: &str) {
+    let bytes = std::fs::read(png).expect("png");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{}", png.display());
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let attr = |name: &str| -> f64 {
+        svg.split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .expect("svg size")
+    };
+    // IHDR: width and height right after the signature, length and type.
+    assert_eq!(be(16), (attr("width") * 2.0).ceil() as u32);
+    assert_eq!(be(20), (attr("height") * 2.0).ceil() as u32);
+}
+
+/// A group's chain of (kind) parents, outermost first, and its parent's id.
+fn chain(placed: &[Placed], kind: &str, id: &str) -> Vec<Group> {
+    placed
+        .iter()
+        .find(|(k, i, _)| k == kind && i == id)
+        .unwrap_or_else(|| panic!("{kind} {id} is not drawn"))
+        .2
+        .clone()
+}
+
+#[test]
+fn live_diagrams_of_a_moto_built_layout_nest_every_resource_and_report_a_planted_change() {
+    let mut fx = crate::accounts::OrgFixture::start();
+    let manifest = fx.cmd(serde_json::json!({"cmd": "build", "accounts": 55}));
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    ok(fx.parapet(&data).args(["--quiet", "accounts", "sync"]));
+    let member = manifest["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["has_role"] == true && a["id"] != manifest["management"])
+        .expect("a member with the role");
+    let (account, name) = (
+        member["id"].as_str().expect("id").to_string(),
+        member["name"].as_str().expect("name").to_string(),
+    );
+    let layout = fx.cmd(serde_json::json!({"cmd": "plant_network", "account": account}));
+
+    // Drawn by name, from the live read: every planted resource where the fixture put it.
+    let svg_path = tmp.path().join("live.svg");
+    ok(fx
+        .parapet(&data)
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--window-size=900,700",
+            "--quiet",
+            "diagram",
+            "--live",
+            "--region",
+            "us-east-1",
+            "--account",
+            &name,
+            "--out",
         ])
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", svg.display()))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("chromium runs (scripts/test-deps installs it)");
-    assert!(status.success());
-    let bytes = std::fs::read(&png).expect("png");
-    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000);
+        .arg(&svg_path));
+    let svg = std::fs::read_to_string(&svg_path).expect("svg");
+    assert!(
+        svg.contains(&format!("Account {name} ({account})")),
+        "the account is named"
+    );
+    let placed = groups(&svg);
+    let planted = layout["placed"].as_array().expect("placed");
+    assert_eq!(planted.len(), 12);
+    for p in planted {
+        let (kind, id) = (p["kind"].as_str().expect("kind"), p["id"].as_str().expect("id"));
+        let mut want: Vec<Group> = vec![
+            ("region".into(), "us-east-1".into()),
+            ("vpc".into(), p["vpc"].as_str().expect("vpc").into()),
+        ];
+        if let (Some(az), Some(subnet)) = (p["az"].as_str(), p["subnet"].as_str()) {
+            want.push(("az".into(), az.into()));
+            want.push(("subnet".into(), subnet.into()));
+        }
+        let found = placed
+            .iter()
+            .filter(|(k, i, _)| k == kind && i == id)
+            .map(|(_, _, c)| c.clone())
+            .collect::<Vec<_>>();
+        assert!(
+            found.contains(&want),
+            "{kind} {id}: expected in {want:?}, drawn in {found:?}"
+        );
+        let exposed: Vec<String> = p["exposed"]
+            .as_array()
+            .expect("exposed")
+            .iter()
+            .map(|e| e.as_str().expect("port").to_string())
+            .collect();
+        assert!(
+            svg.contains(&format!(
+                "data-kind=\"{kind}\" data-id=\"{id}\" data-exposed=\"{}\"",
+                exposed.join(",")
+            )),
+            "{kind} {id} exposed {exposed:?}"
+        );
+    }
+    // Every VPC and subnet of the account (moto's default VPC too), nested.
+    for v in layout["vpcs"].as_array().expect("vpcs") {
+        assert_eq!(
+            chain(&placed, "vpc", v.as_str().expect("id")),
+            vec![("region".to_string(), "us-east-1".to_string())]
+        );
+    }
+    for s in layout["subnets"].as_array().expect("subnets") {
+        let c = chain(&placed, "subnet", s["id"].as_str().expect("id"));
+        assert_eq!(
+            c[1],
+            ("vpc".to_string(), s["vpc"].as_str().expect("vpc").to_string()),
+            "{s}"
+        );
+        assert_eq!(
+            c[2],
+            ("az".to_string(), s["az"].as_str().expect("az").to_string()),
+            "{s}"
+        );
+    }
+    // Public and private by route, from the model.
+    let model: serde_json::Value = serde_json::from_str(&ok(fx.parapet(&data).args([
+        "--quiet",
+        "diagram",
+        "--live",
+        "--region",
+        "us-east-1",
+        "--account",
+        &account,
+        "--json",
+    ])))
+    .expect("json");
+    let mut public = BTreeMap::new();
+    for v in model["regions"][0]["vpcs"].as_array().expect("vpcs") {
+        for subnets in v["zones"].as_object().expect("zones").values() {
+            for sn in subnets.as_array().expect("subnets") {
+                public.insert(
+                    sn["id"].as_str().expect("id").to_string(),
+                    sn["public"].as_bool().expect("bool"),
+                );
+            }
+        }
+    }
+    for p in planted.iter().filter(|p| p["subnet"].is_string()) {
+        assert_eq!(
+            public[p["subnet"].as_str().expect("id")],
+            p["public"].as_bool().expect("bool"),
+            "{p}"
+        );
+    }
+
+    // The PNG, kept beside the other diagrams (looked at).
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diagrams");
+    std::fs::create_dir_all(&shots).expect("mkdir");
+    let png = shots.join("moto-layout.png");
+    ok(fx
+        .parapet(&data)
+        .args([
+            "--quiet",
+            "diagram",
+            "--live",
+            "--region",
+            "us-east-1",
+            "--account",
+            &account,
+            "--out",
+        ])
+        .arg(&png));
+    assert_png(&png, &svg);
+
+    // Saved on two days around a planted change: exactly that change.
+    let save = |fx: &crate::accounts::OrgFixture, day: &str| -> serde_json::Value {
+        serde_json::from_str(&ok(fx.parapet(&data).args([
+            "--quiet",
+            "diagram",
+            "--live",
+            "--save",
+            "--region",
+            "us-east-1",
+            "--account",
+            &name,
+            "--day",
+            day,
+            "--json",
+        ])))
+        .expect("json")
+    };
+    let first = save(&fx, "2026-03-01");
+    assert_eq!(first[0]["account_id"], account.as_str());
+    let change = fx.cmd(serde_json::json!({"cmd": "change_network", "account": account}));
+    let second = save(&fx, "2026-03-02");
+    assert_eq!(
+        second,
+        serde_json::json!([{"account_id": account, "changes": {
+            "added": [format!("instance {}", change["added"][0].as_str().expect("id"))],
+            "removed": [format!("instance {}", change["removed"][0].as_str().expect("id"))],
+            "exposure": [],
+        }}])
+    );
+
+    // Every account at once: the ones whose role is missing are named, the rest drawn, exit 3.
+    let all = tmp.path().join("all");
+    let out = fx
+        .parapet(&data)
+        .args(["diagram", "--live", "--region", "us-east-1", "--out-dir"])
+        .arg(&all)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let missing: Vec<&str> = manifest["missing_role"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .map(|a| a.as_str().expect("id"))
+        .collect();
+    assert!(!missing.is_empty());
+    for m in &missing {
+        assert!(
+            stderr.contains(&format!("not read: account {m}: sts:AssumeRole")),
+            "{m}: {stderr}"
+        );
+        assert!(!all.join(format!("{m}.svg")).exists());
+    }
+    let drawn = std::fs::read_dir(&all).expect("dir").count();
+    assert_eq!(
+        drawn,
+        manifest["accounts"].as_array().expect("accounts").len() - missing.len()
+    );
+    assert!(std::fs::read_to_string(all.join(format!("{account}.svg")))
+        .expect("svg")
+        .contains("data-kind=\"load_balancer\""));
 }

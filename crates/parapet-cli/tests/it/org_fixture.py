@@ -23,6 +23,14 @@ Commands:
                                          "failures": [{check, account_id, resource}],
                                          "exempt": [...]}}: every failure the posture checks of
                                          `compared` must report, see `Fixture.plant_posture`
+    {"cmd": "plant_network", "account": ID}
+                                         builds a two-VPC layout in us-east-1 of that account;
+                                         answers {"ok": {"placed": [...], "vpcs": [...],
+                                         "subnets": [...]}}, see `Fixture.plant_network`
+    {"cmd": "change_network", "account": ID}
+                                         terminates the second app instance and starts a
+                                         "debug" one behind the bastion's group; answers
+                                         {"ok": {"added": [id], "removed": [id]}}
     {"cmd": "quit"}
 
 What moto lacks, and is patched in-process before the server starts:
@@ -848,6 +856,149 @@ class Fixture:
                     fail("cloudtrail.trail_logging", account, "local")
         return {"compared": compared, "failures": failures, "exempt": exempt}
 
+    # --- network layout (diagrams) ---
+
+    def plant_network(self, account: str) -> dict:
+        """In us-east-1 of `account`: VPC "core" 10.20.0.0/16 with public subnets in a and b
+        (route 0.0.0.0/0 to an internet gateway), private subnets in a and b (0.0.0.0/0 to a NAT
+        gateway in public a), and a transit gateway attachment on the private subnets; VPC
+        "shared" 10.30.0.0/16 with one subnet in c, peered with "core". Security groups:
+        "bastion" SSH from 0.0.0.0/0, "alb" 443 from 0.0.0.0/0 and 80 from ::/0, "app" 8080
+        from "alb" only. Instances: bastion (public a, "bastion"), app-1 (private a) and app-2
+        (private b) with "app", tools (shared) with no group rule. An internet-facing ALB in
+        both public subnets ("alb"), a private RDS instance on the private subnets ("app"), a
+        Lambda function in the private subnets ("app").
+
+        Answers what a diagram must show: `placed` [{kind, id, region, vpc, az, subnet,
+        public, exposed}] (`subnet`, `az` and `public` are null for what sits on a VPC's edge;
+        `exposed` the world-open ports, sorted), and every VPC and subnet of the account in
+        the region (moto's default VPC included) as `vpcs` [id] and `subnets` [{id, vpc, az}]."""
+        region = "us-east-1"
+        creds = self.enter(account)
+        ec2 = self.client("ec2", region, creds)
+        placed = []
+
+        def place(kind, id_, vpc, az=None, subnet=None, public=None, exposed=()):
+            placed.append({"kind": kind, "id": id_, "region": region, "vpc": vpc, "az": az,
+                           "subnet": subnet, "public": public, "exposed": sorted(exposed)})
+
+        def vpc(cidr, name):
+            v = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+            ec2.create_tags(Resources=[v], Tags=tag_list({"Name": name}))
+            return v
+
+        def subnet(v, cidr, az, name):
+            s = ec2.create_subnet(VpcId=v, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+            ec2.create_tags(Resources=[s], Tags=tag_list({"Name": name}))
+            return s
+
+        core, shared = vpc("10.20.0.0/16", "core"), vpc("10.30.0.0/16", "shared")
+        pub_a = subnet(core, "10.20.0.0/24", "us-east-1a", "public-a")
+        pub_b = subnet(core, "10.20.1.0/24", "us-east-1b", "public-b")
+        priv_a = subnet(core, "10.20.10.0/24", "us-east-1a", "private-a")
+        priv_b = subnet(core, "10.20.11.0/24", "us-east-1b", "private-b")
+        tools_net = subnet(shared, "10.30.0.0/24", "us-east-1c", "tools")
+        home = {pub_a: ("us-east-1a", True), pub_b: ("us-east-1b", True),
+                priv_a: ("us-east-1a", False), priv_b: ("us-east-1b", False), tools_net: ("us-east-1c", False)}
+
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=core)
+        place("internet_gateway", igw, core)
+        public_rt = ec2.create_route_table(VpcId=core)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=public_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        for s in (pub_a, pub_b):
+            ec2.associate_route_table(RouteTableId=public_rt, SubnetId=s)
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=pub_a, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+        place("nat_gateway", nat, core, "us-east-1a", pub_a, True)
+        private_rt = ec2.create_route_table(VpcId=core)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=private_rt, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+        for s in (priv_a, priv_b):
+            ec2.associate_route_table(RouteTableId=private_rt, SubnetId=s)
+
+        tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
+        attachment = ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=tgw, VpcId=core, SubnetIds=[priv_a, priv_b])["TransitGatewayVpcAttachment"]
+        place("transit_gateway_attachment", attachment["TransitGatewayAttachmentId"], core)
+        peering = ec2.create_vpc_peering_connection(VpcId=core, PeerVpcId=shared)["VpcPeeringConnection"]
+        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=peering["VpcPeeringConnectionId"])
+        place("peering", peering["VpcPeeringConnectionId"], core)
+        place("peering", peering["VpcPeeringConnectionId"], shared)
+
+        def group(name, v, permissions):
+            g = ec2.create_security_group(GroupName=name, Description=name, VpcId=v)["GroupId"]
+            if permissions:
+                ec2.authorize_security_group_ingress(GroupId=g, IpPermissions=permissions)
+            return g
+
+        bastion_sg = group("bastion", core, [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                                              "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        alb_sg = group("alb", core, [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+            {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+        ])
+        app_sg = group("app", core, [{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+                                      "UserIdGroupPairs": [{"GroupId": alb_sg}]}])
+        tools_sg = group("tools", shared, [])
+        self.network = {"ec2": ec2, "subnets": {"private-b": priv_b}, "bastion_sg": bastion_sg}
+
+        def instance(name, s, sg, exposed=()):
+            i = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                  SubnetId=s, SecurityGroupIds=[sg],
+                                  TagSpecifications=[{"ResourceType": "instance", "Tags": tag_list({"Name": name})}],
+                                  )["Instances"][0]["InstanceId"]
+            az, public = home[s]
+            place("instance", i, core if s != tools_net else shared, az, s, public, exposed)
+            return i
+
+        instance("bastion", pub_a, bastion_sg, ["22"])
+        instance("app-1", priv_a, app_sg)
+        self.network["app-2"] = instance("app-2", priv_b, app_sg)
+        instance("tools", tools_net, tools_sg)
+
+        elb = self.client("elbv2", region, creds)
+        lb = elb.create_load_balancer(Name="front", Subnets=[pub_a, pub_b], SecurityGroups=[alb_sg],
+                                      Scheme="internet-facing", Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+        place("load_balancer", lb, core, "us-east-1a", pub_a, True, ["443", "80"])
+
+        rds = self.client("rds", region, creds)
+        rds.create_db_subnet_group(DBSubnetGroupName="core-private", DBSubnetGroupDescription="private",
+                                   SubnetIds=[priv_a, priv_b])
+        db = rds.create_db_instance(
+            DBInstanceIdentifier="orders", DBInstanceClass="db.t3.micro", Engine="postgres",
+            MasterUsername="admin", MasterUserPassword="not-a-secret-0", AllocatedStorage=20,
+            DBSubnetGroupName="core-private", VpcSecurityGroupIds=[app_sg], PubliclyAccessible=False,
+        )["DBInstance"]
+        place("rds", db["DbiResourceId"], core, "us-east-1a", priv_a, False)
+
+        iam = self.client("iam", creds=creds)
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+        role = iam.create_role(RoleName="network-fn", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        self.client("lambda", region, creds).create_function(
+            FunctionName="resize", Runtime="python3.12", Role=role, Handler="app.handler",
+            Code={"ZipFile": LAMBDA_ZIP}, VpcConfig={"SubnetIds": [priv_a, priv_b], "SecurityGroupIds": [app_sg]},
+        )
+        place("lambda", "resize", core, "us-east-1a", priv_a, False)
+
+        vpcs = [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]
+        subnets = [{"id": s["SubnetId"], "vpc": s["VpcId"], "az": s["AvailabilityZone"]}
+                   for s in ec2.describe_subnets()["Subnets"]]
+        return {"placed": placed, "vpcs": sorted(vpcs), "subnets": subnets}
+
+    def change_network(self, account: str) -> dict:
+        """After `plant_network` in `account`: app-2 terminated, "debug" started in private b
+        behind the bastion's group (SSH open to the world)."""
+        n = getattr(self, "network", None)
+        if n is None:
+            raise ValueError("plant_network first")
+        ec2 = n["ec2"]
+        ec2.terminate_instances(InstanceIds=[n["app-2"]])
+        debug = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                  SubnetId=n["subnets"]["private-b"], SecurityGroupIds=[n["bastion_sg"]],
+                                  )["Instances"][0]["InstanceId"]
+        return {"added": [debug], "removed": [n["app-2"]]}
+
     # --- changes between two syncs ---
 
     def rename(self, account: str, name: str) -> bool:
@@ -897,6 +1048,10 @@ class Fixture:
             return self.remove_role(command["id"])
         if cmd == "plant_posture":
             return self.plant_posture(command["accounts"])
+        if cmd == "plant_network":
+            return self.plant_network(command["account"])
+        if cmd == "change_network":
+            return self.change_network(command["account"])
         raise ValueError(f"unknown command {cmd!r}")
 
 
