@@ -112,6 +112,39 @@ pub(crate) struct Sessions {
 }
 
 impl Sessions {
+    /// Runs `work` for each of `regions` of `account` side by side, each with that region's
+    /// session (or why it could not be had) and its index (0: the region account-wide settings
+    /// are read in); the results in the order of `regions` (a task that panicked has none).
+    pub(crate) async fn each_region<T, F, Fut>(
+        self: &Arc<Self>,
+        account: AccountId,
+        regions: &[String],
+        work: F,
+    ) -> Vec<T>
+    where
+        F: Fn(Result<SdkConfig, AccessError>, String, usize) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let work = Arc::new(work);
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, region) in regions.iter().enumerate() {
+            let (sessions, region, work) = (self.clone(), region.clone(), work.clone());
+            tasks.spawn(async move {
+                let config = sessions.config_for(account, &region).await;
+                (i, work(config, region, i).await)
+            });
+        }
+        let mut out = Vec::with_capacity(regions.len());
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok(r) = joined {
+                out.push(r);
+            }
+        }
+        out.sort_by_key(|(i, _)| *i);
+        out.into_iter().map(|(_, r)| r).collect()
+    }
+
     pub(crate) async fn new(base: SdkConfig, settings: AccessSettings) -> Sessions {
         let sts = aws_sdk_sts::Client::new(&base);
         let caller = match sts.get_caller_identity().send().await {

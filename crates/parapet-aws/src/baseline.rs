@@ -11,10 +11,9 @@ use parapet_model::baseline::{
     Analyzer, BlockPublicAccess, Control, Detector, Probe, Recorder, RegionFacts, Trail,
 };
 use parapet_model::AccountId;
-use tokio::task::JoinSet;
 
 use crate::access::{AccessError, AccessSettings, SessionStats, Sessions};
-use crate::{failed, runtime, sdk_config, AwsError, AwsSettings};
+use crate::{failed, AwsError, AwsSettings};
 
 /// What was read.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -38,37 +37,32 @@ pub fn read_baseline(
     required: &[Control],
     progress: Progress,
 ) -> Result<BaselineRead, AwsError> {
-    let rt = runtime("parapet-baseline")?;
-    rt.block_on(async {
-        let base = sdk_config(settings).await;
-        let sessions = Arc::new(Sessions::new(base, access.clone()).await);
-        let required: Arc<[Control]> = required.into();
-        let regions: Arc<[String]> = regions.into();
-        let reader = sessions.clone();
-        let results = crate::each_account(
-            accounts,
-            access.concurrency,
-            progress,
-            "baseline",
-            move |account| {
-                let (sessions, regions, required) = (reader.clone(), regions.clone(), required.clone());
-                async move { read_account(&sessions, account, &regions, &required).await }
-            },
-        )
-        .await?;
-        let mut facts = Vec::new();
-        let mut access_errors = Vec::new();
-        for (f, err) in results {
-            facts.extend(f);
-            access_errors.extend(err);
-        }
-        facts.sort_by(|a, b| (a.account_id, &a.region).cmp(&(b.account_id, &b.region)));
-        access_errors.sort_by_key(|e| e.account_id);
-        Ok(BaselineRead {
-            facts,
-            access_errors,
-            sessions: sessions.stats(),
-        })
+    let required: Arc<[Control]> = required.into();
+    let regions: Arc<[String]> = regions.into();
+    let (results, sessions) = crate::through_roles(
+        "parapet-baseline",
+        settings,
+        access,
+        accounts,
+        progress,
+        "baseline",
+        move |sessions, account| {
+            let (regions, required) = (regions.clone(), required.clone());
+            async move { read_account(&sessions, account, &regions, &required).await }
+        },
+    )?;
+    let mut facts = Vec::new();
+    let mut access_errors = Vec::new();
+    for (f, err) in results {
+        facts.extend(f);
+        access_errors.extend(err);
+    }
+    facts.sort_by(|a, b| (a.account_id, &a.region).cmp(&(b.account_id, &b.region)));
+    access_errors.sort_by_key(|e| e.account_id);
+    Ok(BaselineRead {
+        facts,
+        access_errors,
+        sessions,
     })
 }
 
@@ -90,23 +84,19 @@ async fn read_account(
             .collect();
         return (facts, Some(e));
     }
-    let mut tasks = JoinSet::new();
-    for (i, region) in regions.iter().enumerate() {
-        let (sessions, region, required) = (sessions.clone(), region.clone(), required.clone());
-        tasks.spawn(async move {
-            match sessions.config_for(account, &region).await {
-                // Account-wide settings are read with the first region only.
-                Ok(config) => read_region(&config, account, &region, &required, i == 0).await,
-                Err(e) => RegionFacts::unreadable(account, &region, &e.to_string()),
+    let required = required.clone();
+    let out = sessions
+        .each_region(account, regions, move |config, region, i| {
+            let required = required.clone();
+            async move {
+                match config {
+                    // Account-wide settings are read with the first region only.
+                    Ok(config) => read_region(&config, account, &region, &required, i == 0).await,
+                    Err(e) => RegionFacts::unreadable(account, &region, &e.to_string()),
+                }
             }
-        });
-    }
-    let mut out = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(f) = joined {
-            out.push(f);
-        }
-    }
+        })
+        .await;
     (out, None)
 }
 

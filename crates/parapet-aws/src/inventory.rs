@@ -17,12 +17,11 @@ use parapet_model::inventory::{
 };
 use parapet_model::time::parse_rfc3339_ms;
 use parapet_model::AccountId;
-use tokio::task::JoinSet;
 
 use crate::access::{AccessError, AccessSettings, SessionStats, Sessions};
 use crate::baseline::{read_region, Progress};
 use crate::{error_code as code, failed};
-use crate::{runtime, sdk_config, AwsError, AwsSettings};
+use crate::{AwsError, AwsSettings};
 
 /// What was read.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -47,36 +46,31 @@ pub fn read_inventory(
     now_ms: i64,
     progress: Progress,
 ) -> Result<InventoryRead, AwsError> {
-    let rt = runtime("parapet-inventory")?;
-    rt.block_on(async {
-        let base = sdk_config(settings).await;
-        let sessions = Arc::new(Sessions::new(base, access.clone()).await);
-        let regions: Arc<[String]> = regions.into();
-        let reader = sessions.clone();
-        let results = crate::each_account(
-            accounts,
-            access.concurrency,
-            progress,
-            "inventory",
-            move |account| {
-                let (sessions, regions) = (reader.clone(), regions.clone());
-                async move { read_account(&sessions, account, &regions, now_ms).await }
-            },
-        )
-        .await?;
-        let mut inventories = Vec::new();
-        let mut access_errors = Vec::new();
-        for (inv, err) in results {
-            inventories.push(inv);
-            access_errors.extend(err);
-        }
-        inventories.sort_by_key(|i| i.account_id);
-        access_errors.sort_by_key(|e| e.account_id);
-        Ok(InventoryRead {
-            inventories,
-            access_errors,
-            sessions: sessions.stats(),
-        })
+    let regions: Arc<[String]> = regions.into();
+    let (results, sessions) = crate::through_roles(
+        "parapet-inventory",
+        settings,
+        access,
+        accounts,
+        progress,
+        "inventory",
+        move |sessions, account| {
+            let regions = regions.clone();
+            async move { read_account(&sessions, account, &regions, now_ms).await }
+        },
+    )?;
+    let mut inventories = Vec::new();
+    let mut access_errors = Vec::new();
+    for (inv, err) in results {
+        inventories.push(inv);
+        access_errors.extend(err);
+    }
+    inventories.sort_by_key(|i| i.account_id);
+    access_errors.sort_by_key(|e| e.account_id);
+    Ok(InventoryRead {
+        inventories,
+        access_errors,
+        sessions,
     })
 }
 
@@ -100,28 +94,18 @@ async fn read_account(
         Ok(c) => c,
         Err(e) => return (unreadable(e.to_string()), Some(e)),
     };
-    let mut tasks = JoinSet::new();
-    for (i, region) in regions.iter().enumerate() {
-        let (sessions, region) = (sessions.clone(), region.clone());
-        tasks.spawn(async move {
-            match sessions.config_for(account, &region).await {
-                Ok(config) => read_region_inventory(&config, account, &region, i == 0).await,
-                Err(e) => {
-                    let mut r = RegionInventory::not_checked(account, &region);
-                    r.services =
-                        parapet_model::baseline::RegionFacts::unreadable(account, &region, &e.to_string());
-                    r
-                }
+    let regional = sessions.each_region(account, regions, move |config, region, i| async move {
+        match config {
+            Ok(config) => read_region_inventory(&config, account, &region, i == 0).await,
+            Err(e) => {
+                let mut r = RegionInventory::not_checked(account, &region);
+                r.services =
+                    parapet_model::baseline::RegionFacts::unreadable(account, &region, &e.to_string());
+                r
             }
-        });
-    }
-    let (iam, buckets) = tokio::join!(iam(&home, now_ms), buckets(&home));
-    let mut out = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(r) = joined {
-            out.push(r);
         }
-    }
+    });
+    let (mut out, iam, buckets) = tokio::join!(regional, iam(&home, now_ms), buckets(&home));
     out.sort_by(|a, b| a.region.cmp(&b.region));
     (
         AccountInventory {

@@ -89,10 +89,41 @@ pub(crate) fn error_code<E: aws_sdk_s3::error::ProvideErrorMetadata>(
     err.as_service_error().and_then(|e| e.code())
 }
 
+/// Blocking: on a runtime of its own (threads named `thread`), runs `work` for every account
+/// through one set of assumed-role sessions, at most `access.concurrency` at once, calling
+/// `progress` after each; the results in the order they finish, and the sessions' figures.
+/// `what` names the job in the error a panicked worker gives.
+pub(crate) fn through_roles<T, F, Fut>(
+    thread: &str,
+    settings: &AwsSettings,
+    access: &AccessSettings,
+    accounts: &[parapet_model::AccountId],
+    progress: baseline::Progress,
+    what: &str,
+    work: F,
+) -> Result<(Vec<T>, SessionStats), AwsError>
+where
+    F: Fn(std::sync::Arc<access::Sessions>, parapet_model::AccountId) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let rt = runtime(thread)?;
+    rt.block_on(async {
+        let base = sdk_config(settings).await;
+        let sessions = std::sync::Arc::new(access::Sessions::new(base, access.clone()).await);
+        let reader = sessions.clone();
+        let results = each_account(accounts, access.concurrency, progress, what, move |account| {
+            work(reader.clone(), account)
+        })
+        .await?;
+        Ok((results, sessions.stats()))
+    })
+}
+
 /// Runs `work` for every account, at most `concurrency` at once, calling `progress` after
 /// each; results in the order they finish. `what` names the job in the error a panicked
 /// worker gives.
-pub(crate) async fn each_account<T, F, Fut>(
+async fn each_account<T, F, Fut>(
     accounts: &[parapet_model::AccountId],
     concurrency: usize,
     progress: baseline::Progress,

@@ -12,12 +12,11 @@ use aws_config::SdkConfig;
 use parapet_model::config_item::{ConfigDelivery, ConfigItem};
 use parapet_model::AccountId;
 use serde_json::{json, Map, Value};
-use tokio::task::JoinSet;
 
 use crate::access::{AccessError, AccessSettings, SessionStats, Sessions};
 use crate::baseline::Progress;
 use crate::failed;
-use crate::{runtime, sdk_config, AwsError, AwsSettings};
+use crate::{AwsError, AwsSettings};
 
 /// What was read.
 #[derive(Clone, Debug)]
@@ -48,38 +47,33 @@ pub fn read_network(
     now_ms: i64,
     progress: Progress,
 ) -> Result<NetworkRead, AwsError> {
-    let rt = runtime("parapet-network")?;
-    rt.block_on(async {
-        let base = sdk_config(settings).await;
-        let sessions = Arc::new(Sessions::new(base, access.clone()).await);
-        let regions: Arc<[String]> = regions.into();
-        let reader = sessions.clone();
-        let results = crate::each_account(
-            accounts,
-            access.concurrency,
-            progress,
-            "network",
-            move |account| {
-                let (sessions, regions) = (reader.clone(), regions.clone());
-                async move { read_account(&sessions, account, &regions, now_ms).await }
-            },
-        )
-        .await?;
-        let mut out = Vec::new();
-        let mut access_errors = Vec::new();
-        for r in results {
-            match r {
-                Ok(n) => out.push(n),
-                Err(e) => access_errors.push(e),
-            }
+    let regions: Arc<[String]> = regions.into();
+    let (results, sessions) = crate::through_roles(
+        "parapet-network",
+        settings,
+        access,
+        accounts,
+        progress,
+        "network",
+        move |sessions, account| {
+            let regions = regions.clone();
+            async move { read_account(&sessions, account, &regions, now_ms).await }
+        },
+    )?;
+    let mut out = Vec::new();
+    let mut access_errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(n) => out.push(n),
+            Err(e) => access_errors.push(e),
         }
-        out.sort_by_key(|n| n.account_id);
-        access_errors.sort_by_key(|e| e.account_id);
-        Ok(NetworkRead {
-            accounts: out,
-            access_errors,
-            sessions: sessions.stats(),
-        })
+    }
+    out.sort_by_key(|n| n.account_id);
+    access_errors.sort_by_key(|e| e.account_id);
+    Ok(NetworkRead {
+        accounts: out,
+        access_errors,
+        sessions,
     })
 }
 
@@ -94,22 +88,18 @@ async fn read_account(
     if let Some(first) = regions.first() {
         sessions.config_for(account, first).await?;
     }
-    let mut tasks = JoinSet::new();
-    for region in regions.iter() {
-        let (sessions, region) = (sessions.clone(), region.clone());
-        tasks.spawn(async move {
-            match sessions.config_for(account, &region).await {
+    let regional = sessions
+        .each_region(account, regions, move |config, region, _| async move {
+            match config {
                 Ok(config) => read_region(&config, account, &region, now_ms).await,
                 Err(e) => (Vec::new(), vec![format!("{region}: {e}")]),
             }
-        });
-    }
+        })
+        .await;
     let (mut items, mut unread) = (Vec::new(), Vec::new());
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((i, u)) = joined {
-            items.extend(i);
-            unread.extend(u);
-        }
+    for (i, u) in regional {
+        items.extend(i);
+        unread.extend(u);
     }
     items.sort_by(|a: &ConfigItem, b: &ConfigItem| {
         (&a.region, &a.resource_type, &a.resource_id).cmp(&(&b.region, &b.resource_type, &b.resource_id))
