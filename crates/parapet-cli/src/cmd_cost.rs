@@ -11,7 +11,6 @@ use parapet_cost::{
 };
 use parapet_ingest::{ingest_cost, now_ms, CostIngestOptions, DataDir};
 use parapet_lake::cost::{daily_spend, spend_span, SpendQuery};
-use parapet_lake::LakeSession;
 use parapet_model::cost::{CostMeasure, Day};
 use parapet_model::AccountDirectory;
 use parapet_notify::{render_notice, Notice};
@@ -98,7 +97,7 @@ fn span(data: &DataDir) -> Result<Option<(Day, Day)>> {
     crate::cmd_query::settle(data)?;
     let rt = runtime()?;
     let span = rt.block_on(async {
-        let session = LakeSession::open(&data.lake_root()).await?;
+        let session = data.lake_session().await?;
         spend_span(&session).await
     })?;
     Ok(span.map(|(a, z)| (Day(a), Day(z))))
@@ -125,7 +124,7 @@ fn spend(
     };
     let rows = rt
         .block_on(async {
-            let session = LakeSession::open(&data.lake_root()).await?;
+            let session = data.lake_session().await?;
             daily_spend(&session, &query).await
         })
         .context("summing the lake's cost table")?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use parapet_ingest::{recover, DataDir};
 use parapet_lake::query::write_results;
-use parapet_lake::{LakeSession, OutputFormat};
+use parapet_lake::OutputFormat;
 
 use crate::args::{Cli, Format, QueryArgs};
 use crate::context::{data_dir, load_config, runtime};
@@ -25,7 +25,7 @@ pub fn run_sql(data: &DataDir, sql: &str, format: OutputFormat, out: &mut dyn st
     settle(data)?;
     let rt = runtime()?;
     let batches = rt.block_on(async {
-        let session = LakeSession::open(&data.lake_root()).await?;
+        let session = data.lake_session().await?;
         session.sql(sql).await
     })?;
     write_results(out, &batches, format)?;

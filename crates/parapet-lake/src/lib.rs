@@ -18,12 +18,14 @@ pub mod flow_parquet;
 pub mod health;
 pub mod layout;
 pub mod query;
+mod snapshot;
 pub mod table;
 pub mod writer;
 
 pub use flow_parquet::decode_flow_parquet;
 pub use layout::{Lake, StagedFile};
 pub use query::{LakeSession, OutputFormat, QueryError};
+pub use snapshot::{LakeFiles, Snapshot};
 pub use table::{Columns, Head, LakeRecord, RowContext, TableDef};
 pub use writer::{for_each_batch, read_parquet, WriteOptions};
 

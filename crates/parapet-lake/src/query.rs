@@ -8,7 +8,7 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::DataType;
@@ -16,6 +16,9 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::object_store::ObjectStoreUrl;
+
+use crate::snapshot::{Snapshot, SnapshotStore};
 
 use crate::TableInfo;
 
@@ -41,8 +44,15 @@ pub enum OutputFormat {
 
 /// A DataFusion session with the lake's tables registered.
 pub struct LakeSession {
-    ctx: SessionContext,
+    root: std::path::PathBuf,
+    snapshot: Option<Snapshot>,
+    /// Replaced by a fresh one when a query lost a race with a writer.
+    ctx: Mutex<SessionContext>,
 }
+
+/// How many times a query that lost a race with a writer (a file it was to read is gone) is
+/// run again on a fresh view of the lake.
+const RETRIES: u32 = 5;
 
 fn df_err(e: DataFusionError) -> QueryError {
     let msg = e.to_string();
@@ -56,33 +66,80 @@ fn df_err(e: DataFusionError) -> QueryError {
     }
 }
 
+/// A file listed for the query was deleted before it was read (compaction or a restated bill
+/// replaced it).
+fn lost_race(e: &QueryError) -> bool {
+    matches!(e, QueryError::Sql(m) if m.contains("not found") && (m.contains("Object at location") || m.contains("No such file")))
+}
+
+fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}
+
 impl LakeSession {
-    /// Registers every table of the lake rooted at `root`.
+    /// Registers every table of the lake rooted at `root`, reading whatever files are there.
+    /// Tools that write the lake themselves use [`LakeSession::open_with`] and their ledger.
     pub async fn open(root: &Path) -> Result<LakeSession, QueryError> {
-        let config = SessionConfig::new()
-            .with_information_schema(true)
-            .with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-        let ctx = SessionContext::new_with_config(config);
-        let setup = |message: String| QueryError::Setup {
-            path: root.display().to_string(),
-            message,
-        };
-        register_accounts(&ctx, root).await.map_err(setup)?;
-        register_cost(&ctx, root).await.map_err(setup)?;
-        for table in crate::catalog() {
-            register(&ctx, root, &table).await.map_err(setup)?;
+        LakeSession::open_with(root, None).await
+    }
+
+    /// Registers every table of the lake rooted at `root`; with a `snapshot`, queries read the
+    /// ledger's files only (never a file and the one replacing it), and a query that loses a
+    /// race with a writer runs again on a fresh snapshot.
+    pub async fn open_with(root: &Path, snapshot: Option<Snapshot>) -> Result<LakeSession, QueryError> {
+        let ctx = context(root, snapshot.as_ref()).await?;
+        Ok(LakeSession {
+            root: root.to_path_buf(),
+            snapshot,
+            ctx: Mutex::new(ctx),
+        })
+    }
+
+    fn current(&self) -> SessionContext {
+        match self.ctx.lock() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
-        Ok(LakeSession { ctx })
+    }
+
+    /// After a lost race: a new context on a new snapshot, after a pause that grows.
+    async fn refresh(&self, attempt: u32) -> Result<(), QueryError> {
+        // On the blocking pool: the caller's runtime may have no timer.
+        let pause = std::time::Duration::from_millis(20 << attempt);
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(pause)).await;
+        let fresh = context(&self.root, self.snapshot.as_ref()).await?;
+        match self.ctx.lock() {
+            Ok(mut c) => *c = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        tracing::debug!(
+            attempt,
+            "a query lost a race with a lake writer: running it again"
+        );
+        Ok(())
     }
 
     /// Runs one read-only statement and collects its result.
     pub async fn sql(&self, query: &str) -> Result<Vec<RecordBatch>, QueryError> {
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        let df = self.ctx.sql_with_options(query, options).await.map_err(df_err)?;
-        df.collect().await.map_err(df_err)
+        let mut attempt = 0;
+        loop {
+            let ctx = self.current();
+            let result = async {
+                let df = ctx.sql_with_options(query, read_only()).await.map_err(df_err)?;
+                df.collect().await.map_err(df_err)
+            }
+            .await;
+            match result {
+                Err(e) if attempt < RETRIES && lost_race(&e) => {
+                    attempt += 1;
+                    self.refresh(attempt).await?;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// [`LakeSession::sql`] with at most `max_rows` rows; the flag says rows were left out.
@@ -91,13 +148,23 @@ impl LakeSession {
         query: &str,
         max_rows: usize,
     ) -> Result<(Vec<RecordBatch>, bool), QueryError> {
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        let df = self.ctx.sql_with_options(query, options).await.map_err(df_err)?;
-        let df = df.limit(0, Some(max_rows + 1)).map_err(df_err)?;
-        let mut batches = df.collect().await.map_err(df_err)?;
+        let mut attempt = 0;
+        let mut batches = loop {
+            let ctx = self.current();
+            let result = async {
+                let df = ctx.sql_with_options(query, read_only()).await.map_err(df_err)?;
+                let df = df.limit(0, Some(max_rows + 1)).map_err(df_err)?;
+                df.collect().await.map_err(df_err)
+            }
+            .await;
+            match result {
+                Err(e) if attempt < RETRIES && lost_race(&e) => {
+                    attempt += 1;
+                    self.refresh(attempt).await?;
+                }
+                other => break other?,
+            }
+        };
         let mut left = max_rows;
         let mut truncated = false;
         for b in batches.iter_mut() {
@@ -111,9 +178,43 @@ impl LakeSession {
         Ok((batches, truncated))
     }
 
-    pub fn context(&self) -> &SessionContext {
-        &self.ctx
+    /// The session's DataFusion context (the current one: a lost race replaces it).
+    pub fn context(&self) -> SessionContext {
+        self.current()
     }
+}
+
+/// A context with every table registered, reading through `snapshot`'s view when there is one.
+async fn context(root: &Path, snapshot: Option<&Snapshot>) -> Result<SessionContext, QueryError> {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let ctx = SessionContext::new_with_config(config);
+    let setup = |message: String| QueryError::Setup {
+        path: root.display().to_string(),
+        message,
+    };
+    if let Some(take) = snapshot {
+        let files = take().map_err(|e| setup(format!("reading the ledger's files: {e}")))?;
+        std::fs::create_dir_all(root).map_err(|e| setup(e.to_string()))?;
+        let root_url =
+            ListingTableUrl::parse(format!("{}/", root.display())).map_err(|e| setup(e.to_string()))?;
+        let local = ObjectStoreUrl::local_filesystem();
+        let inner = ctx
+            .runtime_env()
+            .object_store(&local)
+            .map_err(|e| setup(e.to_string()))?;
+        ctx.register_object_store(
+            local.as_ref(),
+            Arc::new(SnapshotStore::new(inner, root_url.prefix().clone(), files)),
+        );
+    }
+    register_accounts(&ctx, root).await.map_err(setup)?;
+    register_cost(&ctx, root).await.map_err(setup)?;
+    for table in crate::catalog() {
+        register(&ctx, root, &table).await.map_err(setup)?;
+    }
+    Ok(ctx)
 }
 
 /// Registers `<name>_ocsf` (the files) and the view `<name>` over it, then the table's extra

@@ -168,6 +168,21 @@ impl App {
     pub(crate) fn store(&self) -> Result<parapet_store::Store, AppError> {
         parapet_store::Store::open(&self.options.state_path).map_err(|e| AppError::Internal(e.to_string()))
     }
+
+    /// A query session reading what the ledger has published (never a file and the one
+    /// replacing it while `parapet run` compacts or restates a bill).
+    pub(crate) async fn lake_session(&self) -> Result<parapet_lake::LakeSession, AppError> {
+        let state = self.options.state_path.clone();
+        let snapshot: parapet_lake::Snapshot = Arc::new(move || {
+            parapet_store::Store::open(&state)
+                .and_then(|s| s.readable_lake_files())
+                .map(parapet_lake::LakeFiles::from_visible)
+                .map_err(|e| e.to_string())
+        });
+        parapet_lake::LakeSession::open_with(&self.options.lake_root, Some(snapshot))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
 }
 
 /// An error a handler answers with.

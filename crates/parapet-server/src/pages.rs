@@ -484,9 +484,7 @@ async fn overview_data(app: Arc<App>) -> Result<Overview, AppError> {
 
 /// The last `days` days of bills (ending on the last day billed).
 async fn cost_rows(app: &App, days: i64) -> Result<Vec<parapet_cost::DailySpend>, AppError> {
-    let session = parapet_lake::LakeSession::open(&app.options.lake_root)
-        .await
-        .map_err(internal)?;
+    let session = app.lake_session().await?;
     let Some((_, last)) = parapet_lake::cost::spend_span(&session).await.map_err(internal)? else {
         return Ok(Vec::new());
     };

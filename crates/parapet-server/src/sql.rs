@@ -46,9 +46,7 @@ async fn run(app: &App, sql: &str) -> Result<(Vec<RecordBatch>, bool), AppError>
         return Err(AppError::BadRequest("no SQL given".into()));
     }
     let work = async {
-        let session = parapet_lake::LakeSession::open(&app.options.lake_root)
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let session = app.lake_session().await?;
         session
             .sql_limited(sql, app.options.query_max_rows)
             .await

@@ -262,6 +262,17 @@ impl Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// The lake files a reader may read now (paths relative to the lake root): the live ones,
+    /// and those a batch not yet closed is retiring (its new files stay hidden until it is), so
+    /// a reader never sees a file and the one replacing it.
+    pub fn readable_lake_files(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path FROM lake_files WHERE state IN ('live', 'retiring')")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Objects that were quarantined or had records rejected.
     pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
         let mut stmt = self.conn.prepare(

@@ -135,9 +135,7 @@ pub fn sql_column(data: &DataDir, query: &str) -> Vec<String> {
         .build()
         .expect("runtime");
     let batches = rt.block_on(async {
-        let session = parapet_lake::LakeSession::open(&data.lake_root())
-            .await
-            .expect("session opens");
+        let session = data.lake_session().await.expect("session opens");
         session.sql(query).await.expect("query runs")
     });
     let mut out = Vec::new();
