@@ -66,6 +66,9 @@ pub(crate) struct Gathered {
     pub by: BTreeMap<String, Vec<Item>>,
     /// What could not be read (accounts not entered, lists that failed).
     pub problems: Vec<String>,
+    /// Accounts read only in part (a list failed): drawn, but not stored as the day's diagram,
+    /// which would report what was not read as removed.
+    pub incomplete: std::collections::BTreeSet<String>,
 }
 
 /// The items of `account` (id or name; every account when `None`), from the lake or live.
@@ -100,6 +103,7 @@ fn gather(
         return Ok(Gathered {
             by,
             problems: Vec::new(),
+            incomplete: Default::default(),
         });
     }
     let registry = data.open_store()?.registry()?;
@@ -136,15 +140,23 @@ fn gather(
     bar.finish_and_clear();
     let mut problems: Vec<String> = read.access_errors.iter().map(|e| e.to_string()).collect();
     let mut by = BTreeMap::new();
+    let mut incomplete = std::collections::BTreeSet::new();
     for account in read.accounts {
         let id = account.account_id.as_str().to_string();
         problems.extend(account.unread.iter().map(|u| format!("account {id} {u}")));
+        if !account.unread.is_empty() {
+            incomplete.insert(id.clone());
+        }
         by.insert(
             id,
             account.items.iter().filter_map(Item::from_config_item).collect(),
         );
     }
-    Ok(Gathered { by, problems })
+    Ok(Gathered {
+        by,
+        problems,
+        incomplete,
+    })
 }
 
 /// "name (id)", or the id alone.
@@ -212,7 +224,7 @@ fn finish(cli: &Cli, problems: &[String]) -> ExitCode {
 pub fn run(cli: &Cli, args: &DiagramArgs) -> Result<ExitCode> {
     let config = load_config(cli)?;
     let data = data_dir(cli, &config);
-    let gathered = gather(cli, &config, &data, args)?;
+    let mut gathered = gather(cli, &config, &data, args)?;
     if args.save {
         let day = args
             .day
@@ -223,7 +235,13 @@ pub fn run(cli: &Cli, args: &DiagramArgs) -> Result<ExitCode> {
                     .with_context(|| format!("--day {d}: expected YYYY-MM-DD"))
             })
             .transpose()?;
+        gathered.by.retain(|id, _| !gathered.incomplete.contains(id));
         let saved = save_all(&config, &data, &gathered.by, day)?;
+        if !cli.quiet {
+            for id in &gathered.incomplete {
+                eprintln!("account {id}: read in part, today's diagram not stored");
+            }
+        }
         if args.json {
             let v: Vec<serde_json::Value> = saved
                 .iter()
