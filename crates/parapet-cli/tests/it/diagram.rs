@@ -519,6 +519,50 @@ fn live_diagrams_of_a_moto_built_layout_nest_every_resource_and_report_a_planted
         }}])
     );
 
+    // A list refused in the account: the rest is drawn, the call is named, exit 3, and the
+    // day's diagram is not stored (the NAT gateway would read as removed); the day after, with
+    // the call allowed again, nothing changed since the last stored diagram.
+    fx.cmd(serde_json::json!({"cmd": "deny_nat", "account": account, "on": true}));
+    let partial = fx
+        .parapet(&data)
+        .args([
+            "diagram",
+            "--live",
+            "--save",
+            "--region",
+            "us-east-1",
+            "--account",
+            &account,
+            "--day",
+            "2026-03-03",
+            "--json",
+        ])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&partial.stderr);
+    assert_eq!(partial.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "not read: account {account} us-east-1: ec2:DescribeNatGateways: UnauthorizedOperation"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("read in part, today's diagram not stored"),
+        "{stderr}"
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&partial.stdout).expect("json"),
+        serde_json::json!([])
+    );
+    fx.cmd(serde_json::json!({"cmd": "deny_nat", "account": account, "on": false}));
+    let fourth = save(&fx, "2026-03-04");
+    assert_eq!(
+        fourth[0]["changes"],
+        serde_json::json!({"added": [], "removed": [], "exposure": []}),
+        "{fourth}"
+    );
+
     // Every account at once: the ones whose role is missing are named, the rest drawn, exit 3.
     let all = tmp.path().join("all");
     let out = fx

@@ -31,6 +31,9 @@ Commands:
                                          terminates the second app instance and starts a
                                          "debug" one behind the bastion's group; answers
                                          {"ok": {"added": [id], "removed": [id]}}
+    {"cmd": "deny_nat", "account": ID, "on": true|false}
+                                         ec2:DescribeNatGateways answers UnauthorizedOperation
+                                         in that account (or again normally)
     {"cmd": "quit"}
 
 What moto lacks, and is patched in-process before the server starts:
@@ -73,6 +76,8 @@ from xml.sax.saxutils import escape
 import boto3
 from botocore.config import Config
 from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
+from moto.ec2.exceptions import EC2ClientError
+from moto.ec2.models.nat_gateways import NatGatewayBackend
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.moto_api._internal import mock_random
 from moto.organizations.models import FakeDelegatedAdministrator, organizations_backends
@@ -220,7 +225,20 @@ def get_bucket_versioning(self):
     return 200, {}, body
 
 
+# Accounts whose ec2:DescribeNatGateways is refused (`deny_nat`), as an SCP or a narrow role
+# would: a list that fails while the rest of the account reads.
+DENIED_NAT: set[str] = set()
+_moto_describe_nat_gateways = NatGatewayBackend.describe_nat_gateways
+
+
+def describe_nat_gateways(self, filters, nat_gateway_ids):
+    if self.account_id in DENIED_NAT:
+        raise EC2ClientError("UnauthorizedOperation", "You are not authorized to perform this operation.")
+    return _moto_describe_nat_gateways(self, filters, nat_gateway_ids)
+
+
 def patch_moto() -> None:
+    NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
     STSBackend.assume_role = assume_role
     S3Response.get_bucket_versioning = get_bucket_versioning
     SecurityHubResponse.get_enabled_standards = get_enabled_standards
@@ -1052,6 +1070,9 @@ class Fixture:
             return self.plant_network(command["account"])
         if cmd == "change_network":
             return self.change_network(command["account"])
+        if cmd == "deny_nat":
+            (DENIED_NAT.add if command["on"] else DENIED_NAT.discard)(command["account"])
+            return True
         raise ValueError(f"unknown command {cmd!r}")
 
 
