@@ -124,11 +124,20 @@ impl LakeSession {
 
     /// Runs one read-only statement and collects its result.
     pub async fn sql(&self, query: &str) -> Result<Vec<RecordBatch>, QueryError> {
+        self.collect(query, None).await
+    }
+
+    /// Plans and collects `query` (at most `limit` rows), again on a fresh context when it lost
+    /// a race with a writer.
+    async fn collect(&self, query: &str, limit: Option<usize>) -> Result<Vec<RecordBatch>, QueryError> {
         let mut attempt = 0;
         loop {
             let ctx = self.current();
             let result = async {
-                let df = ctx.sql_with_options(query, read_only()).await.map_err(df_err)?;
+                let mut df = ctx.sql_with_options(query, read_only()).await.map_err(df_err)?;
+                if let Some(n) = limit {
+                    df = df.limit(0, Some(n)).map_err(df_err)?;
+                }
                 df.collect().await.map_err(df_err)
             }
             .await;
@@ -148,23 +157,7 @@ impl LakeSession {
         query: &str,
         max_rows: usize,
     ) -> Result<(Vec<RecordBatch>, bool), QueryError> {
-        let mut attempt = 0;
-        let mut batches = loop {
-            let ctx = self.current();
-            let result = async {
-                let df = ctx.sql_with_options(query, read_only()).await.map_err(df_err)?;
-                let df = df.limit(0, Some(max_rows + 1)).map_err(df_err)?;
-                df.collect().await.map_err(df_err)
-            }
-            .await;
-            match result {
-                Err(e) if attempt < RETRIES && lost_race(&e) => {
-                    attempt += 1;
-                    self.refresh(attempt).await?;
-                }
-                other => break other?,
-            }
-        };
+        let mut batches = self.collect(query, Some(max_rows + 1)).await?;
         let mut left = max_rows;
         let mut truncated = false;
         for b in batches.iter_mut() {

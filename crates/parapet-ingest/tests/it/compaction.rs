@@ -8,18 +8,24 @@ use parapet_sources::LocalDir;
 
 use crate::support::{lake_rows, parquet_files_on_disk, sql_count, testdata};
 
-#[test]
-fn compaction_merges_small_files_and_keeps_rows() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let data = DataDir::new(tmp.path().join("data"));
+/// The invictus sample ingested with a tiny buffer: one checkpoint (and one file per partition)
+/// every few objects.
+fn small_files(dir: &std::path::Path) -> DataDir {
+    let data = DataDir::new(dir.join("data"));
     let store = LocalDir::open(&testdata().join("invictus")).expect("opens");
-    // A tiny buffer: one checkpoint (and one file per partition) every few objects.
     let options = IngestOptions {
         buffer_bytes: 64 << 10,
         workers: 1,
         ..IngestOptions::default()
     };
     ingest(&store, &data, &AccountDirectory::default(), &options, &()).expect("ingests");
+    data
+}
+
+#[test]
+fn compaction_merges_small_files_and_keeps_rows() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = small_files(tmp.path());
     let before = lake_rows(&data);
     let files_before = parquet_files_on_disk(&data).len();
     assert!(files_before > 10, "expected many small files, got {files_before}");
@@ -91,14 +97,7 @@ fn a_flush_interval_commits_without_waiting_for_a_full_buffer() {
 #[test]
 fn a_query_during_compaction_sees_each_row_once() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let data = DataDir::new(tmp.path().join("data"));
-    let store = LocalDir::open(&testdata().join("invictus")).expect("opens");
-    let options = IngestOptions {
-        buffer_bytes: 64 << 10,
-        workers: 1,
-        ..IngestOptions::default()
-    };
-    ingest(&store, &data, &AccountDirectory::default(), &options, &()).expect("ingests");
+    let data = small_files(tmp.path());
     let count = "SELECT count(*) FROM cloudtrail";
     let total = sql_count(&data, count);
     assert_eq!(total, 2900);
