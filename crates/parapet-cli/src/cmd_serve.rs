@@ -27,6 +27,7 @@ pub(crate) fn options(
         token: token.map(str::to_string).or_else(|| config.server.token.clone()),
         state_path: data.state_path(),
         lake_root: data.lake_root(),
+        lake_snapshot: data.lake_snapshot(),
         query_timeout: Duration::from_secs(config.server.query_timeout_secs),
         query_max_rows: config.server.query_max_rows,
         account_overrides: crate::context::load_accounts(config.accounts.csv.as_deref())?,

@@ -59,19 +59,23 @@ impl DataDir {
         Ok(Lake::open(&self.lake_root())?)
     }
 
-    /// A query session over the lake that reads what the ledger has published (see
-    /// `parapet_lake::LakeFiles`), safe to use while ingest or compaction writes.
-    pub async fn lake_session(
-        &self,
-    ) -> std::result::Result<parapet_lake::LakeSession, parapet_lake::QueryError> {
+    /// The ledger's view of the lake (see `parapet_lake::LakeFiles`): what a query may read
+    /// while ingest or compaction writes.
+    pub fn lake_snapshot(&self) -> parapet_lake::Snapshot {
         let state = self.state_path();
-        let snapshot: parapet_lake::Snapshot = std::sync::Arc::new(move || {
+        parapet_lake::Snapshot::new(move || {
             Store::open(&state)
                 .and_then(|s| s.readable_lake_files())
                 .map(parapet_lake::LakeFiles::from_visible)
                 .map_err(|e| e.to_string())
-        });
-        parapet_lake::LakeSession::open_with(&self.lake_root(), Some(snapshot)).await
+        })
+    }
+
+    /// A query session over the lake that reads through [`DataDir::lake_snapshot`].
+    pub async fn lake_session(
+        &self,
+    ) -> std::result::Result<parapet_lake::LakeSession, parapet_lake::QueryError> {
+        parapet_lake::LakeSession::open_with(&self.lake_root(), Some(self.lake_snapshot())).await
     }
 
     pub fn open_store(&self) -> Result<Store> {

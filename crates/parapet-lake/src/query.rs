@@ -188,7 +188,9 @@ async fn context(root: &Path, snapshot: Option<&Snapshot>) -> Result<SessionCont
         message,
     };
     if let Some(take) = snapshot {
-        let files = take().map_err(|e| setup(format!("reading the ledger's files: {e}")))?;
+        let files = take
+            .take()
+            .map_err(|e| setup(format!("reading the ledger's files: {e}")))?;
         std::fs::create_dir_all(root).map_err(|e| setup(e.to_string()))?;
         let root_url =
             ListingTableUrl::parse(format!("{}/", root.display())).map_err(|e| setup(e.to_string()))?;

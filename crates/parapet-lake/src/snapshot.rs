@@ -57,10 +57,30 @@ impl LakeFiles {
 }
 
 /// Takes a snapshot (reads the ledger); called again when a query lost a race with a writer.
-pub type Snapshot = Arc<dyn Fn() -> std::result::Result<LakeFiles, String> + Send + Sync>;
+#[derive(Clone)]
+pub struct Snapshot(Arc<dyn Fn() -> std::result::Result<LakeFiles, String> + Send + Sync>);
+
+impl Snapshot {
+    pub fn new(
+        take: impl Fn() -> std::result::Result<LakeFiles, String> + Send + Sync + 'static,
+    ) -> Snapshot {
+        Snapshot(Arc::new(take))
+    }
+
+    pub(crate) fn take(&self) -> std::result::Result<LakeFiles, String> {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Snapshot")
+    }
+}
 
 /// The local file system as a query sees it under a snapshot: listings leave out what the
 /// snapshot hides; everything else is the file system's.
+#[derive(Clone)]
 pub(crate) struct SnapshotStore {
     inner: Arc<dyn ObjectStore>,
     /// The lake root as an object path (listed locations start with it).
@@ -200,11 +220,7 @@ impl ObjectStore for SnapshotStore {
     fn list(&self, prefix: Option<&ObjectPath>) -> BoxStream<'static, Result<ObjectMeta>> {
         let expected = SnapshotStore::expected(&self.root, &self.files, prefix, false);
         let listing = self.inner.list(prefix);
-        let this = SnapshotStore {
-            inner: self.inner.clone(),
-            root: self.root.clone(),
-            files: self.files.clone(),
-        };
+        let this = self.clone();
         futures::stream::once(async move {
             let listed: Vec<ObjectMeta> = listing.try_collect().await?;
             this.check(listed, expected)

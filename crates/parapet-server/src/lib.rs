@@ -40,6 +40,9 @@ pub struct ServerOptions {
     pub state_path: PathBuf,
     /// The lake's root folder.
     pub lake_root: PathBuf,
+    /// The ledger's view of the lake that queries read (the composition root provides it, as
+    /// it provides the hunter).
+    pub lake_snapshot: parapet_lake::Snapshot,
     pub query_timeout: Duration,
     pub query_max_rows: usize,
     /// `accounts.csv` read at start: merged over the registry for names and teams.
@@ -172,13 +175,7 @@ impl App {
     /// A query session reading what the ledger has published (never a file and the one
     /// replacing it while `parapet run` compacts or restates a bill).
     pub(crate) async fn lake_session(&self) -> Result<parapet_lake::LakeSession, AppError> {
-        let state = self.options.state_path.clone();
-        let snapshot: parapet_lake::Snapshot = Arc::new(move || {
-            parapet_store::Store::open(&state)
-                .and_then(|s| s.readable_lake_files())
-                .map(parapet_lake::LakeFiles::from_visible)
-                .map_err(|e| e.to_string())
-        });
+        let snapshot = self.options.lake_snapshot.clone();
         parapet_lake::LakeSession::open_with(&self.options.lake_root, Some(snapshot))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))
